@@ -1,0 +1,43 @@
+# LeadTrack: `make run` serves the app with a demo organization; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-slow lint format bench stop install clean-var
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Install exactly what CI tested: hash-pinned lock file, then the project itself.
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	bin/run
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -m "not slow"
+
+# Slow reliability rows (kill -9 of a worker, two beats, backup drill); exit 5 = none collected.
+test-slow: $(STAMP)
+	$(VENV)/bin/pytest -m slow || [ $$? -eq 5 ]
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+stop: $(STAMP)
+	$(PY) -m leadtrack.embedded stop
+
+clean-var: stop
+	rm -rf var

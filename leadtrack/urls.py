@@ -1,0 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from leadtrack import views
+from leadtrack.accounts import views as account_views
+from leadtrack.tenancy import views as tenancy_views
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/signup/", account_views.signup, name="signup"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
+    path(
+        "invitations/<slug:org_slug>/<str:token>/",
+        tenancy_views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path("o/<slug:org_slug>/", include("leadtrack.tenancy.urls")),
+]

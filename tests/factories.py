@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import factory
+
+from leadtrack.accounts.models import User
+from leadtrack.tenancy.models import Membership, Organization
+from leadtrack.tenancy.roles import Role
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
+    time_zone = "UTC"
+    currency = "USD"
+
+
+def add_member(organization: Organization, user: User, role: str = Role.SALES_REP) -> Membership:
+    """Membership rows are tenant-owned: create them inside the organization."""
+    from leadtrack.tenancy.context import tenant_context
+
+    with tenant_context(organization):
+        return Membership.objects.create(organization=organization, user=user, role=role)
