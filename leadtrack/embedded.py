@@ -91,9 +91,11 @@ def _pg_run_as() -> dict:
 def _prepare_root_permissions(pgdata: Path) -> None:
     import stat
 
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
-
     POSTGRES_BIN_PATH = _pg_bin_path()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
     entry = ensure_user_exists(PG_SYSTEM_USER)
     ensure_prefix_permissions(pgdata)
     read = stat.S_IRGRP | stat.S_IROTH
@@ -153,11 +155,28 @@ def _wait_for(port: int, seconds: float) -> bool:
     return False
 
 
+def _ours(pidfile: Path, port: int, what: str) -> bool:
+    """True when the server on ``port`` is this checkout's; refuse a stranger's port."""
+    if not _port_open(port):
+        return False
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text().split()[0]), 0)
+            return True
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
+    raise RuntimeError(
+        f"Port {port} is taken by a {what} that is not this checkout's ({pidfile.parent}). "
+        "Stop it, or choose another port with "
+        f"LEADTRACK_EMBEDDED_{'PG' if what == 'PostgreSQL' else 'REDIS'}_PORT."
+    )
+
+
 def ensure_postgres() -> str:
     """Start (or find) the embedded PostgreSQL and return the owner's URL."""
     pgdata = VAR_DIR / "postgres"
     with _lock():
-        if not _port_open(PG_PORT):
+        if not _ours(pgdata / "postmaster.pid", PG_PORT, "PostgreSQL"):
             if not (pgdata / "PG_VERSION").exists():
                 if pgdata.exists():
                     shutil.rmtree(pgdata)
@@ -221,7 +240,7 @@ def ensure_redis() -> str:
     """Start (or find) the embedded Redis and return its URL."""
     data_dir = VAR_DIR / "redis"
     with _lock():
-        if not _port_open(REDIS_PORT):
+        if not _ours(data_dir / "redis.pid", REDIS_PORT, "Redis"):
             data_dir.mkdir(parents=True, exist_ok=True)
             subprocess.run(
                 [

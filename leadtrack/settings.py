@@ -41,8 +41,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django.contrib.postgres",
+    "django_countries",
     "leadtrack.tenancy",
     "leadtrack.accounts",
+    "leads",
+    "funnel",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +93,8 @@ DATABASES["default"].update(
         # The middleware and task base own the transaction (tenancy/middleware.py).
         "ATOMIC_REQUESTS": False,
         "DISABLE_SERVER_SIDE_CURSORS": env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False),
+        # Lets two test runs share one server (e.g. CI and a developer).
+        "TEST": {"NAME": env.str("TEST_DATABASE_NAME", default=None)},
     }
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

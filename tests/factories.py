@@ -41,3 +41,13 @@ def add_member(organization: Organization, user: User, role: str = Role.SALES_RE
 
     with tenant_context(organization):
         return Membership.objects.create(organization=organization, user=user, role=role)
+
+
+def make_lead(org, *, actor=None, **data):
+    """Create a lead through the real service, inside the organization."""
+    from leads.services import lead_create
+    from leadtrack.tenancy.context import tenant_context
+
+    data.setdefault("company", "Initech")
+    with tenant_context(org):
+        return lead_create(org=org, actor=actor, data=data)

@@ -1,0 +1,95 @@
+"""The lead-list filters, shared by the browser list, the API, exports and dashboards' click-through."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Q, QuerySet
+from django_countries import countries
+
+from funnel.stages import Stage
+from leads.models import Campaign, ChannelType, Industry, Lead, Segment, Source
+from leads.regions import Region
+from leadtrack.accounts.models import User
+from leadtrack.tenancy.models import Organization
+from leadtrack.tenancy.roles import Role
+
+
+def search_query(text: str) -> SearchQuery | None:
+    """Prefix search on every word: "acm jan" finds Jane at Acme."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w]
+    if not words:
+        return None
+    return SearchQuery(" & ".join(f"{word}:*" for word in words[:8]), search_type="raw", config="simple")
+
+
+class LeadFilter(django_filters.FilterSet):
+    """Build with ``LeadFilter(data, queryset=..., organization=org)``: choices come from that organization.
+
+    Class-level querysets are empty placeholders; the real ones are set per request
+    in __init__, so a client can never pick another tenant's source or owner.
+    """
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), null_label="Unassigned")
+    source = django_filters.ModelChoiceFilter(queryset=Source.unscoped.none())
+    channel_type = django_filters.ChoiceFilter(field_name="source__channel_type", choices=ChannelType.choices)
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.unscoped.none())
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+    country = django_filters.ChoiceFilter(choices=list(countries))
+    industry = django_filters.ModelChoiceFilter(queryset=Industry.unscoped.none())
+    segment = django_filters.ChoiceFilter(choices=Segment.choices)
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", label="Score to")
+    created_from = django_filters.DateFilter(method="filter_created_from", label="Created from")
+    created_to = django_filters.DateFilter(method="filter_created_to", label="Created to (inclusive)")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    not_contacted_hours = django_filters.NumberFilter(
+        method="filter_not_contacted", label="Not contacted for (hours)"
+    )
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.filters["owner"].queryset = (
+            User.objects.filter(memberships__organization=organization)
+            .exclude(memberships__role=Role.PARTNER)
+            .order_by("email")
+        )
+        self.filters["source"].queryset = Source.objects.filter(organization=organization)
+        self.filters["campaign"].queryset = Campaign.objects.filter(organization=organization)
+        self.filters["industry"].queryset = Industry.objects.filter(organization=organization)
+
+    def _local_midnight(self, value) -> datetime:
+        # Dates are the organization's calendar days: [00:00 local, next 00:00 local).
+        return datetime.combine(value, time.min, tzinfo=self.organization.tzinfo)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        query = search_query(value)
+        return queryset.filter(search_vector=query) if query is not None else queryset
+
+    def filter_created_from(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(created_at__gte=self._local_midnight(value))
+
+    def filter_created_to(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        from datetime import timedelta
+
+        return queryset.filter(created_at__lt=self._local_midnight(value + timedelta(days=1)))
+
+    def filter_not_contacted(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        cutoff = timezone.now() - timedelta(hours=float(value))
+        open_stages = [Stage.LEAD, Stage.MQL, Stage.SQL, Stage.OPPORTUNITY]
+        return queryset.filter(
+            Q(first_contacted_at__isnull=True), created_at__lte=cutoff, stage__in=open_stages
+        )

@@ -1,0 +1,358 @@
+"""Writes to leads and activities. Every path (UI, API, importer, portal, tasks) comes here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from funnel.models import StageTransition
+from funnel.stages import Stage
+from leads import rules, signals
+from leads.models import MEETING_KINDS, OUTBOUND_KINDS, Activity, ActivityKind, Lead, LeadChange, Via
+from leadtrack.accounts.models import User
+from leadtrack.tenancy.models import Membership, Organization
+from leadtrack.tenancy.roles import Role
+
+# Fields a person or an integration may set directly. Stage, score and the
+# funnel timestamps change only through their own services.
+LEAD_WRITABLE_FIELDS = (
+    "company",
+    "contact_name",
+    "email",
+    "phone",
+    "job_title",
+    "website",
+    "country",
+    "industry",
+    "employees",
+    "source",
+    "campaign",
+    "owner",
+    "expected_amount",
+    "currency",
+    "won_amount",
+    "value_12m",
+    "external_id",
+    "notes",
+)
+# Shown in the change history; derived fields follow their inputs.
+TRACKED_FIELDS = (*LEAD_WRITABLE_FIELDS, "region", "segment")
+
+
+class LeadError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class DuplicateLeadError(LeadError):
+    """Another live lead has the same e-mail, or the same company domain and contact name."""
+
+    def __init__(self, existing: Lead, reason: str):
+        super().__init__(f"A lead with the same {reason} exists: {existing}.")
+        self.existing = existing
+        self.reason = reason
+
+
+class StaleLeadError(LeadError):
+    """The lead changed since the writer read it (optimistic concurrency)."""
+
+
+def _check_unknown_fields(data: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(LEAD_WRITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be set here." for field in sorted(unknown)})
+
+
+def _check_relations(*, org: Organization, lead: Lead) -> None:
+    """Related rows must belong to ``org``; the owner must be an internal member."""
+    errors = {}
+    for field in ("industry", "source", "campaign"):
+        related = getattr(lead, field)
+        if related is not None and related.organization_id != org.pk:
+            errors[field] = "Unknown choice."
+    if lead.owner_id is not None:
+        member = Membership.objects.filter(organization=org, user_id=lead.owner_id).exclude(role=Role.PARTNER)
+        if not member.exists():
+            errors["owner"] = "The owner must be a member of this organization."
+    if errors:
+        raise ValidationError(errors)
+
+
+def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
+    """The live lead that ``lead`` would duplicate, with the reason, or None."""
+    conditions = []
+    if lead.email:
+        conditions.append((Q(email__iexact=lead.email), "e-mail"))
+    if lead.domain and lead.contact_name:
+        conditions.append(
+            (Q(domain=lead.domain, contact_name__iexact=lead.contact_name), "company domain and contact name")
+        )
+    if lead.external_id:
+        conditions.append((Q(external_id=lead.external_id), "external id"))
+    for condition, reason in conditions:
+        existing = (
+            Lead.objects.filter(organization=org, deleted_at__isnull=True)
+            .filter(condition)
+            .exclude(pk=lead.pk)
+            .first()
+        )
+        if existing is not None:
+            return existing, reason
+    return None
+
+
+def _validate(*, org: Organization, lead: Lead) -> None:
+    rules.apply_derived_fields(org=org, lead=lead)
+    # Uniqueness is checked by duplicate_of (with a useful message) and by the database.
+    lead.full_clean(
+        exclude=["organization", "merged_into"], validate_unique=False, validate_constraints=False
+    )
+    _check_relations(org=org, lead=lead)
+    found = duplicate_of(org=org, lead=lead)
+    if found:
+        raise DuplicateLeadError(*found)
+
+
+def _save_guarding_duplicates(*, org: Organization, lead: Lead, **save_kwargs) -> None:
+    """Save; a unique-constraint race lost to a concurrent writer becomes DuplicateLeadError."""
+    try:
+        with transaction.atomic():
+            lead.save(**save_kwargs)
+    except IntegrityError as exc:
+        found = duplicate_of(org=org, lead=lead)
+        if found:
+            raise DuplicateLeadError(*found) from exc
+        raise
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    via: str = Via.UI,
+    created_at: datetime | None = None,
+) -> Lead:
+    """Create a lead after validation and de-duplication.
+
+    Raises ValidationError (field errors) or DuplicateLeadError (with the existing lead).
+    ``created_at`` may be given by imports and migrations from another CRM.
+    """
+    _check_unknown_fields(data)
+    lead = Lead(organization=org, **data)
+    if created_at is not None:
+        if created_at > timezone.now():
+            raise ValidationError({"created_at": "Cannot be in the future."})
+        lead.created_at = created_at
+    _validate(org=org, lead=lead)
+    _save_guarding_duplicates(org=org, lead=lead)
+    StageTransition.objects.create(
+        organization=org, lead=lead, from_stage="", to_stage=Stage.LEAD, at=lead.created_at, by=actor, via=via
+    )
+    transaction.on_commit(
+        lambda: signals.lead_created.send(
+            sender=Lead,
+            organization_id=org.pk,
+            lead_id=lead.pk,
+            actor_id=actor.pk if actor else None,
+            via=via,
+        )
+    )
+    return lead
+
+
+def _display(lead: Lead, field: str) -> Any:
+    value = getattr(lead, field)
+    if value is None:
+        return None
+    if hasattr(value, "_meta"):
+        return str(value)
+    if field == "country":
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def lead_update(
+    *,
+    org: Organization,
+    actor: User | None,
+    lead_id: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    via: str = Via.UI,
+) -> Lead:
+    """Change a lead's fields and record who changed what.
+
+    Raises Lead.DoesNotExist (→ 404), StaleLeadError when ``expected_version`` is
+    not the current one, ValidationError, or DuplicateLeadError.
+    """
+    _check_unknown_fields(data)
+    lead = Lead.objects.select_for_update().get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    if expected_version is not None and lead.version != expected_version:
+        raise StaleLeadError(
+            "This lead was changed by someone else since you opened it. Reload and try again."
+        )
+    before = {field: _display(lead, field) for field in TRACKED_FIELDS}
+    for field, value in data.items():
+        setattr(lead, field, value)
+    _validate(org=org, lead=lead)
+    changes = {
+        field: [before[field], _display(lead, field)]
+        for field in TRACKED_FIELDS
+        if before[field] != _display(lead, field)
+    }
+    if not changes:
+        return lead
+    lead.version += 1
+    _save_guarding_duplicates(org=org, lead=lead)
+    LeadChange.objects.create(organization=org, lead=lead, actor=actor, via=via, changes=_jsonable(changes))
+    transaction.on_commit(
+        lambda: signals.lead_updated.send(
+            sender=Lead,
+            organization_id=org.pk,
+            lead_id=lead.pk,
+            actor_id=actor.pk if actor else None,
+            via=via,
+            changes=_jsonable(changes),
+        )
+    )
+    return lead
+
+
+def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {
+        field: [
+            value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+            for value in pair
+        ]
+        for field, pair in changes.items()
+    }
+
+
+@transaction.atomic
+def lead_delete(*, org: Organization, actor: User | None, lead_id: int, via: str = Via.UI) -> None:
+    """Soft-delete: the lead leaves lists, exports and metrics; its e-mail may be used again."""
+    lead = Lead.objects.select_for_update().get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    lead.deleted_at = timezone.now()
+    lead.version += 1
+    lead.save(update_fields=["deleted_at", "version", "updated_at"])
+    LeadChange.objects.create(
+        organization=org, lead=lead, actor=actor, via=via, changes={"deleted": [False, True]}
+    )
+
+
+_MERGE_EARLIEST = (
+    "created_at",
+    "reached_mql_at",
+    "reached_sql_at",
+    "reached_opportunity_at",
+    "first_contacted_at",
+    "first_meeting_at",
+)
+
+
+@transaction.atomic
+def lead_merge(*, org: Organization, actor: User | None, primary_id: int, duplicate_id: int) -> Lead:
+    """Merge ``duplicate`` into ``primary``: both histories are kept on the primary.
+
+    Activities, stage transitions and change history move to the primary; its
+    blank fields are filled from the duplicate; funnel timestamps keep the
+    earliest of the two; the duplicate is soft-deleted and points at the primary.
+    """
+    if primary_id == duplicate_id:
+        raise ValidationError("A lead cannot be merged into itself.")
+    locked = {
+        lead.pk: lead
+        for lead in Lead.objects.select_for_update()
+        .filter(organization=org, pk__in=[primary_id, duplicate_id], deleted_at__isnull=True)
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise Lead.DoesNotExist("Lead not found")
+    primary, duplicate = locked[primary_id], locked[duplicate_id]
+
+    filled = {}
+    for field in LEAD_WRITABLE_FIELDS:
+        if field == "external_id":
+            continue
+        if getattr(primary, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
+            filled[field] = [None, _display(duplicate, field)]
+            setattr(primary, field, getattr(duplicate, field))
+    for field in _MERGE_EARLIEST:
+        values = [v for v in (getattr(primary, field), getattr(duplicate, field)) if v is not None]
+        setattr(primary, field, min(values) if values else None)
+
+    # Free the duplicate's unique keys before the primary takes any of them.
+    duplicate.deleted_at = timezone.now()
+    duplicate.merged_into = primary
+    duplicate.version += 1
+    duplicate.save(update_fields=["deleted_at", "merged_into", "version", "updated_at"])
+
+    Activity.objects.filter(organization=org, lead=duplicate).update(lead=primary)
+    StageTransition.objects.filter(organization=org, lead=duplicate).update(lead=primary)
+    LeadChange.objects.filter(organization=org, lead=duplicate).update(lead=primary)
+
+    rules.apply_derived_fields(org=org, lead=primary)
+    primary.version += 1
+    primary.save()
+    LeadChange.objects.create(
+        organization=org,
+        lead=primary,
+        actor=actor,
+        via=Via.UI,
+        changes={"merged_from": [None, f"#{duplicate.pk} {duplicate}"], **_jsonable(filled)},
+    )
+    return primary
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    org: Organization,
+    actor: User | None,
+    lead_id: int,
+    kind: str,
+    occurred_at: datetime | None = None,
+    via: str = Via.UI,
+    **fields: Any,
+) -> Activity:
+    """Add a touchpoint to a lead's timeline.
+
+    The first outbound touch (e-mail sent, call, meeting, demo) sets
+    ``first_contacted_at``; the first meeting or demo sets ``first_meeting_at``.
+    An earlier touch logged later (an import) moves them earlier, never later.
+    """
+    if kind not in ActivityKind.values:
+        raise ValidationError({"kind": "Unknown activity type."})
+    lead = Lead.objects.get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "Cannot be in the future."})
+    activity = Activity(
+        organization=org, lead=lead, kind=kind, occurred_at=occurred_at, actor=actor, via=via, **fields
+    )
+    activity.full_clean(exclude=["organization", "lead", "actor"])
+    activity.save()
+    if kind in OUTBOUND_KINDS:
+        Lead.objects.filter(organization=org, pk=lead.pk).filter(
+            Q(first_contacted_at__isnull=True) | Q(first_contacted_at__gt=occurred_at)
+        ).update(first_contacted_at=occurred_at)
+    if kind in MEETING_KINDS:
+        Lead.objects.filter(organization=org, pk=lead.pk).filter(
+            Q(first_meeting_at__isnull=True) | Q(first_meeting_at__gt=occurred_at)
+        ).update(first_meeting_at=occurred_at)
+    transaction.on_commit(
+        lambda: signals.activity_logged.send(
+            sender=Activity, organization_id=org.pk, lead_id=lead.pk, activity_id=activity.pk, kind=kind
+        )
+    )
+    return activity

@@ -1,0 +1,16 @@
+"""Domain events about leads, sent after the transaction commits.
+
+Webhooks, scoring and live dashboards subscribe here instead of being called
+from the services, so a write path cannot forget them.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: organization_id, lead_id, actor_id, via
+lead_created = Signal()
+# kwargs: organization_id, lead_id, actor_id, via, changes ({field: [old, new]})
+lead_updated = Signal()
+# kwargs: organization_id, lead_id, actor_id, via, from_stage, to_stage, transition_id
+lead_stage_changed = Signal()
+# kwargs: organization_id, lead_id, activity_id, kind
+activity_logged = Signal()
