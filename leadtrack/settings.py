@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "leadtrack.accounts",
     "leads",
     "funnel",
+    "referrals",
+    "reports",
+    "leadtrack.api",
 ]
 
 MIDDLEWARE = [

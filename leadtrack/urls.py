@@ -17,5 +17,9 @@ urlpatterns = [
         tenancy_views.invitation_accept,
         name="invitation_accept",
     ),
+    path("api/v1/", include("leadtrack.api.urls")),
     path("o/<slug:org_slug>/", include("leadtrack.tenancy.urls")),
+    path("o/<slug:org_slug>/leads/", include("leads.urls")),
+    path("o/<slug:org_slug>/", include("reports.urls")),
+    path("o/<slug:org_slug>/", include("referrals.urls")),
 ]
