@@ -28,6 +28,17 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow || [ $$? -eq 5 ]
 
+# Benchmarks, never part of `make test`: sizes and durations come from BENCH_* (bench/README.md).
+# wrk from Debian when it can be installed; otherwise a bounded Python load generator.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+	     || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)) \
+	     || echo "wrk could not be installed: using the Python load generator"; \
+	  else echo "wrk is not installed and this is not root: using the Python load generator"; fi; }
+	$(PY) -m bench.run
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
+from django.core.validators import MaxValueValidator
 from django.db.models import Q, QuerySet
 from django_countries import countries
 
@@ -15,6 +16,23 @@ from leads.regions import Region
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Organization
 from leadtrack.tenancy.roles import Role
+
+# The stage a lead reached (skips count as reached; recycles do not erase it) and the
+# field saying when: docs/metrics.md. Won and lost are the current closed stage.
+REACHED_CHOICES = [
+    (Stage.MQL.value, "MQL"),
+    (Stage.SQL.value, "SQL"),
+    (Stage.OPPORTUNITY.value, "Opportunity"),
+    (Stage.WON.value, "Closed won"),
+    (Stage.LOST.value, "Closed lost"),
+]
+REACHED_AT_FIELD = {
+    Stage.MQL: "reached_mql_at",
+    Stage.SQL: "reached_sql_at",
+    Stage.OPPORTUNITY: "reached_opportunity_at",
+    Stage.WON: "closed_at",
+    Stage.LOST: "closed_at",
+}
 
 
 def search_query(text: str) -> SearchQuery | None:
@@ -45,10 +63,26 @@ class LeadFilter(django_filters.FilterSet):
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", label="Score to")
     created_from = django_filters.DateFilter(method="filter_created_from", label="Created from")
-    created_to = django_filters.DateFilter(method="filter_created_to", label="Created to (inclusive)")
+    # The day after it must exist: date.max + 1 day would be an OverflowError (a 500).
+    created_to = django_filters.DateFilter(
+        method="filter_created_to",
+        label="Created to (inclusive)",
+        validators=[MaxValueValidator(date(9999, 12, 30))],
+    )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    # Dashboards' click-through (reports): leads that reached a funnel stage, optionally in a date range.
+    reached = django_filters.ChoiceFilter(
+        choices=REACHED_CHOICES, method="filter_reached", label="Reached stage"
+    )
+    reached_from = django_filters.DateFilter(method="filter_reached_range", label="Reached from")
+    reached_to = django_filters.DateFilter(
+        method="filter_reached_range",
+        label="Reached to (inclusive)",
+        validators=[MaxValueValidator(date(9999, 12, 30))],
+    )
+    # Bounded: a huge number of hours would overflow timedelta (a 500). A century is plenty.
     not_contacted_hours = django_filters.NumberFilter(
-        method="filter_not_contacted", label="Not contacted for (hours)"
+        method="filter_not_contacted", label="Not contacted for (hours)", min_value=0, max_value=876_000
     )
 
     class Meta:
@@ -82,6 +116,23 @@ class LeadFilter(django_filters.FilterSet):
         from datetime import timedelta
 
         return queryset.filter(created_at__lt=self._local_midnight(value + timedelta(days=1)))
+
+    def filter_reached(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in (Stage.WON, Stage.LOST):
+            return queryset.filter(stage=value, closed_at__isnull=False)
+        return queryset.filter(**{f"{REACHED_AT_FIELD[Stage(value)]}__isnull": False})
+
+    def filter_reached_range(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # Applies to the stage chosen in ``reached``; without it there is no date to compare.
+        stage = self.form.cleaned_data.get("reached")
+        if not stage:
+            return queryset
+        from datetime import timedelta
+
+        field = REACHED_AT_FIELD[Stage(stage)]
+        if name == "reached_from":
+            return queryset.filter(**{f"{field}__gte": self._local_midnight(value)})
+        return queryset.filter(**{f"{field}__lt": self._local_midnight(value + timedelta(days=1))})
 
     def filter_not_contacted(self, queryset: QuerySet, name: str, value) -> QuerySet:
         from datetime import timedelta

@@ -267,6 +267,27 @@ class Lead(TenantModel):
             models.Index(fields=["organization", "source", "created_at"], name="lead_org_source_idx"),
             models.Index(fields=["organization", "updated_at", "id"], name="lead_org_updated_idx"),
             models.Index(fields=["organization", "domain"], name="lead_org_domain_idx"),
+            # List sorts and a rep's own list stay index scans at 1M leads per tenant.
+            models.Index(fields=["organization", "score", "id"], name="lead_org_score_idx"),
+            models.Index(fields=["organization", "company", "id"], name="lead_org_company_idx"),
+            models.Index(fields=["organization", "owner", "created_at"], name="lead_org_owner_created_idx"),
+            # Covering index for the funnel aggregation (reports/queries.py): index-only per tenant.
+            models.Index(
+                fields=["organization", "created_at"],
+                include=[
+                    "stage",
+                    "source",
+                    "campaign",
+                    "reached_mql_at",
+                    "reached_sql_at",
+                    "reached_opportunity_at",
+                    "closed_at",
+                    "deleted_at",
+                    "won_amount",
+                    "value_12m",
+                ],
+                name="lead_org_funnel_cover_idx",
+            ),
             GinIndex(fields=["search_vector"], name="lead_search_idx"),
         ]
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funnel.models import StageTransition
@@ -87,18 +88,24 @@ def _check_relations(*, org: Organization, lead: Lead) -> None:
 
 def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
     """The live lead that ``lead`` would duplicate, with the reason, or None."""
+    # lower(...) = lower(...) matches the unique indexes' expressions (iexact would compile
+    # to UPPER() and scan the table).
     conditions = []
     if lead.email:
-        conditions.append((Q(email__iexact=lead.email), "e-mail"))
+        conditions.append((Q(email_lower=lead.email.lower()), "e-mail"))
     if lead.domain and lead.contact_name:
         conditions.append(
-            (Q(domain=lead.domain, contact_name__iexact=lead.contact_name), "company domain and contact name")
+            (
+                Q(domain=lead.domain, contact_lower=lead.contact_name.lower()),
+                "company domain and contact name",
+            )
         )
     if lead.external_id:
         conditions.append((Q(external_id=lead.external_id), "external id"))
     for condition, reason in conditions:
         existing = (
             Lead.objects.filter(organization=org, deleted_at__isnull=True)
+            .alias(email_lower=Lower("email"), contact_lower=Lower("contact_name"))
             .filter(condition)
             .exclude(pk=lead.pk)
             .first()
@@ -303,7 +310,11 @@ def lead_merge(*, org: Organization, actor: User | None, primary_id: int, duplic
 
     rules.apply_derived_fields(org=org, lead=primary)
     primary.version += 1
-    primary.save()
+    # A field filled from the duplicate may collide with a third lead: refuse, roll back.
+    found = duplicate_of(org=org, lead=primary)
+    if found:
+        raise DuplicateLeadError(*found)
+    _save_guarding_duplicates(org=org, lead=primary)
     LeadChange.objects.create(
         organization=org,
         lead=primary,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from leadtrack import embedded
 
@@ -46,9 +47,11 @@ INSTALLED_APPS = [
     "leadtrack.tenancy",
     "leadtrack.accounts",
     "leads",
+    "leads.imports",
     "funnel",
     "referrals",
     "reports",
+    "reports.quarterly.apps.QuarterlyReportsConfig",
     "leadtrack.api",
 ]
 
@@ -59,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and absolute timeouts: signs a person out before anything else sees the request.
+    "leadtrack.accounts.session_timeouts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -138,7 +143,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# Absolute lifetime of a sign-in (also the cookie's max-age), and the idle limit
+# (leadtrack/accounts/session_timeouts.py enforces both server side).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -180,6 +188,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # vendor/plotly/plotly.min.js from the installed plotly package (dashboard charts, no CDN).
+    "reports.staticfinders.PlotlyFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -209,17 +223,62 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Deal registrations whose protection window ended (hourly; each run is idempotent).
+    "referrals-expire-registrations": {"task": "referrals.tasks.referral_expire_all", "schedule": 3600.0},
+    # Partner tiers from the trailing year's results, nightly at 02:30 UTC.
+    "referrals-recompute-tiers": {
+        "task": "referrals.tasks.partner_tiers_recompute_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Hourly fan-out: each organization's metric snapshots are recomputed at 02:xx its local time.
+    "reports-nightly-snapshots": {"task": "reports.snapshot_fanout", "schedule": crontab(minute=5)},
+    # Hourly fan-out: last quarter's referral report e-mailed to subscribers on the first working day.
+    "reports-quarterly-email": {"task": "reports.quarterly.email_fanout", "schedule": crontab(minute=20)},
+    # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
+    "api-idempotency-purge": {
+        "task": "leadtrack.api.tasks.idempotency_records_purge_all",
+        "schedule": crontab(hour=3, minute=40),
+    },
+}
 
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bearer API keys first: its WWW-Authenticate header makes "no credentials" a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "leadtrack.api.authentication.ApiKeyAuthentication",
+        "leadtrack.api.authentication.OrgSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["leadtrack.api.permissions.ApiPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["leadtrack.api.throttling.ApiRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "leadtrack.api.pagination.ApiCursorPagination",
+    "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "leadtrack.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "leadtrack.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# Requests per window, enforced atomically in Redis (leadtrack/api/throttling.py) per API key
+# (or signed-in person) and per organization; published in the API docs.
+API_RATE_LIMITS = {
+    "key": env.str("API_RATE_LIMIT_KEY", default="600/min"),
+    "organization": env.str("API_RATE_LIMIT_ORGANIZATION", default="3000/min"),
+}
+API_MAX_PAGE_SIZE = 200
+API_IDEMPOTENCY_KEY_HOURS = env.int("API_IDEMPOTENCY_KEY_HOURS", default=24)
+API_BULK_MAX_ITEMS = 1000
+# Webhooks: exponential backoff base · 2^(n-1), capped below the broker's visibility timeout
+# (a longer countdown is redelivered early, docs/reliability.md §1.7); the attempts span
+# about a day, and an endpoint failing for WEBHOOK_DISABLE_AFTER_SECONDS is disabled.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=56)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=1800)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+# SSRF guard: never deliver to loopback/private/link-local targets in production (tests enable it).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadTrack API",
     "VERSION": "1.0.0",
@@ -227,6 +286,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Schema generation runs with no organization active: tenant models' default managers
+    # would raise there; the empty `unscoped.none()` querysets only name the model.
+    "DEFAULT_QUERY_MANAGER": "unscoped",
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "funnel.stages.Stage"},
+    "PREPROCESSING_HOOKS": ["leadtrack.api.schema.only_api_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leadtrack.api.schema.add_description",
+    ],
 }
 
 LOGGING = {

@@ -19,7 +19,15 @@ urlpatterns = [
     ),
     path("api/v1/", include("leadtrack.api.urls")),
     path("o/<slug:org_slug>/", include("leadtrack.tenancy.urls")),
+    path("o/<slug:org_slug>/settings/api/", include("leadtrack.api.settings_urls")),
+    path("o/<slug:org_slug>/leads/import/", include("leads.imports.urls")),
+    path("o/<slug:org_slug>/leads/export/", include("leads.imports.export_urls")),
     path("o/<slug:org_slug>/leads/", include("leads.urls")),
+    path("o/<slug:org_slug>/reports/referrals/", include("reports.quarterly.urls")),
     path("o/<slug:org_slug>/", include("reports.urls")),
     path("o/<slug:org_slug>/", include("referrals.urls")),
+    path("r/", include("referrals.public_urls")),
 ]
+
+# JSON 404 for unknown /api/ paths; the usual page for everything else.
+handler404 = "leadtrack.api.errors.not_found_handler"

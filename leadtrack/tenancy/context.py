@@ -101,3 +101,51 @@ def no_tenant() -> Iterator[None]:
         yield
     finally:
         _current_organization.reset(token)
+
+
+class _ActivationScope:
+    def __init__(self, previous_db_context: tuple[str, str] | None):
+        self.previous_db_context = previous_db_context
+
+
+_activation_scope: ContextVar[_ActivationScope | None] = ContextVar("activation_scope", default=None)
+
+
+@contextlib.contextmanager
+def activation_scope(*, restore_database: bool = False) -> Iterator[None]:
+    """The span of one API request, inside its transaction: ``activate()`` may be called once
+    the credentials are known, and the organization is gone again when the block ends.
+
+    The ContextVar is always reset. The database setting dies with the transaction; only
+    when that transaction is not the request's own (tests wrap everything in one) is
+    the previous setting read first and written back (``restore_database``).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("activation_scope needs a transaction: the setting is transaction-local")
+    scope = _ActivationScope(_read_db_context() if restore_database else None)
+    token = _current_organization.set(None)
+    scope_token = _activation_scope.set(scope)
+    try:
+        yield
+    except BaseException:
+        # The failed block's rollback undoes the setting; the transaction may be unusable.
+        _current_organization.reset(token)
+        _activation_scope.reset(scope_token)
+        raise
+    activated = _current_organization.get() is not None
+    _current_organization.reset(token)
+    _activation_scope.reset(scope_token)
+    if activated and scope.previous_db_context is not None and not transaction.get_rollback():
+        _write_db_context(*scope.previous_db_context)
+
+
+def activate(organization: Organization, *, user_id: int | None = None) -> None:
+    """Make ``organization`` active for the rest of the enclosing ``activation_scope``.
+
+    For requests that learn their organization mid-way (an API key, an
+    ``X-Organization`` header): no with-block to close, the scope undoes it.
+    """
+    if _activation_scope.get() is None or not connection.in_atomic_block:
+        raise RuntimeError("activate() runs only inside activation_scope() (an /api/ request)")
+    _write_db_context(str(organization.pk), str(user_id) if user_id else "")
+    _current_organization.set(organization)

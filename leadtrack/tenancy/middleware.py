@@ -6,7 +6,8 @@ one transaction with the organization active (ORM scope and RLS setting), and
 ``request.organization`` / ``request.membership`` are set for the views.
 
 API requests authenticate with a key inside the view (DRF), so ``/api/`` paths
-get the transaction here and activate the key's organization themselves.
+get the transaction and an ``activation_scope`` here, and the authentication
+class activates the key's organization (``context.activate``) inside them.
 A response with a 5xx status rolls the transaction back, as ATOMIC_REQUESTS would.
 """
 
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 
 from leadtrack.tenancy import context
@@ -39,7 +40,9 @@ class TenantMiddleware:
                 return redirect_to_login(request.get_full_path())
             return self._tenant_request(request, match["slug"])
         if request.path_info.startswith(TRANSACTIONAL_PREFIXES):
-            with transaction.atomic():
+            # Nested only under a test's transaction: then the scope restores the setting.
+            nested = connection.in_atomic_block
+            with transaction.atomic(), context.activation_scope(restore_database=nested):
                 response = self.get_response(request)
                 _rollback_on_server_error(response)
                 return response

@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "leads.delete": frozenset({Role.ADMIN, Role.MANAGER}),
     "leads.import": frozenset({Role.ADMIN, Role.MANAGER}),
     "leads.export": frozenset({Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    # Sources, campaigns (cost, budget) and industries that leads are filed under
+    "catalog.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     # Marketing
     "dashboards.view": frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER}),
     "reports.view": frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER}),
@@ -41,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "spend.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     # Referral program
     "partners.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Any member of the organization refers people they know (employee referrals).
+    "referrals.submit": INTERNAL,
     "portal.use": frozenset({Role.PARTNER}),
 }
 

@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The organization switcher; a person with one organization goes straight in."""
     memberships = selectors.memberships_for_user(user=request.user)
     if len(memberships) == 1:
-        return redirect("org_home", org_slug=memberships[0].organization.slug)
+        return redirect(_landing_page(memberships[0]), org_slug=memberships[0].organization.slug)
     return render(request, "tenancy/home.html", {"memberships": memberships})
 
 
@@ -46,8 +46,19 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/organization_create.html", {"form": form})
 
 
+def _landing_page(membership: Membership) -> str:
+    """Partners live in the portal; everyone else starts on the organization's overview."""
+    return "portal_home" if membership.role == Role.PARTNER else "org_home"
+
+
+def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
+    if getattr(request, "membership", None) is not None and request.membership.role == Role.PARTNER:
+        return redirect("portal_home", org_slug=org_slug)
+    return _org_overview(request, org_slug=org_slug)
+
+
 @org_permission_required("org.view")
-def org_home(request: HttpRequest) -> HttpResponse:
+def _org_overview(request: HttpRequest) -> HttpResponse:
     members = selectors.organization_members(org=request.organization)
     return render(request, "tenancy/org_home.html", {"member_count": members.count()})
 

@@ -245,3 +245,14 @@ class TestVisibility:
         hidden = make_lead(org, owner=alice)
         with tenant_context(org), pytest.raises(Lead.DoesNotExist):
             lead_get(org=org, membership=Membership.objects.get(user=bob), lead_id=hidden.pk)
+
+
+def test_a_merge_that_would_collide_with_a_third_lead_is_refused_whole(org):
+    third = make_lead(org, contact_name="Jane Roe", website="https://acme.io", company="Acme")
+    primary = make_lead(org, contact_name="Jane Roe", company="Solo")  # no domain yet
+    duplicate = make_lead(org, email="jr@beta.io", website="https://acme.io", company="Beta")
+    with tenant_context(org), pytest.raises(DuplicateLeadError) as caught:
+        lead_merge(org=org, actor=None, primary_id=primary.pk, duplicate_id=duplicate.pk)
+    assert caught.value.existing.pk == third.pk
+    with tenant_context(org):
+        assert Lead.objects.get(pk=duplicate.pk).deleted_at is None

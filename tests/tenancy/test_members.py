@@ -186,7 +186,9 @@ class TestOperatorCommands:
         call_command("seed_demo", quiet_logins=True)
         assert "0 organizations created, 0 users created, 0 memberships created" in capsys.readouterr().out
         assert Organization.objects.filter(slug__in=["robotix", "northwind"]).count() == 2
-        assert User.objects.count() == len(DEMO_PEOPLE)
+        from referrals.demo import DEMO_PARTNERS
+
+        assert User.objects.count() == len(DEMO_PEOPLE) + len(DEMO_PARTNERS)
         with tenant_context(Organization.objects.get(slug="robotix")):
             roles = set(Membership.objects.values_list("role", flat=True))
         assert {Role.ADMIN, Role.MANAGER, Role.SALES_REP, Role.VIEWER} <= roles
@@ -195,3 +197,14 @@ class TestOperatorCommands:
 @pytest.mark.parametrize("path", ["/", "/organizations/new/"])
 def test_pages_outside_an_organization_need_a_login(client, db, path):
     assert client.get(path).status_code == 302
+
+
+def test_a_partner_lands_in_the_portal_not_on_internal_pages(client, org):
+    from tests.factories import UserFactory, add_member
+
+    partner = UserFactory()
+    add_member(org, partner, Role.PARTNER)
+    client.force_login(partner, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/")["Location"] == f"/o/{org.slug}/portal/"
+    assert client.get(f"/o/{org.slug}/")["Location"] == f"/o/{org.slug}/portal/"
+    assert client.get(f"/o/{org.slug}/settings/members/").status_code == 403

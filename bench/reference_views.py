@@ -1,0 +1,88 @@
+"""Django references for the benchmark: what the same work costs done plainly.
+
+No authentication and no DRF: the organization comes from the URL. They still
+run as the application role inside tenant_context (one transaction, the RLS
+setting), because that is the floor every product request pays too.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from bench.sql import LIST_FIELDS, SUMMARY_TABLE
+from leads.models import Lead
+from leadtrack.tenancy.context import tenant_context
+from leadtrack.tenancy.models import Organization
+
+CREATE_FIELDS = ("company", "contact_name", "email", "phone", "job_title", "website", "country", "employees")
+
+
+@cache
+def _organization(slug: str) -> Organization:
+    return Organization.objects.get(slug=slug)
+
+
+def _page(org: Organization, request: HttpRequest, size: int) -> list[dict]:
+    queryset = Lead.objects.filter(deleted_at__isnull=True)
+    if request.GET.get("stage"):
+        queryset = queryset.filter(stage=request.GET["stage"])
+    return list(queryset.order_by("-created_at", "-id").values(*LIST_FIELDS)[:size])
+
+
+def lead_list(request: HttpRequest, org_slug: str) -> JsonResponse:
+    """Reference of the API lead list: the ORM's ``.values()`` and ``JsonResponse``."""
+    org = _organization(org_slug)
+    size = min(int(request.GET.get("page_size", 50)), 100)
+    with tenant_context(org):
+        rows = _page(org, request, size)
+    return JsonResponse({"results": rows})
+
+
+@csrf_exempt
+def lead_create(request: HttpRequest, org_slug: str) -> JsonResponse:
+    """Reference of the API create: ``objects.create`` without validation, and ``JsonResponse``."""
+    org = _organization(org_slug)
+    data = json.loads(request.body)
+    with tenant_context(org):
+        lead = Lead.objects.create(organization=org, **{k: data[k] for k in CREATE_FIELDS if k in data})
+    return JsonResponse({"id": lead.pk, **{k: getattr(lead, k) for k in CREATE_FIELDS}}, status=201)
+
+
+def lead_page(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Reference of a server-rendered lead list: one row set, a plain template."""
+    org = _organization(org_slug)
+    with tenant_context(org):
+        rows = _page(org, request, 50)
+    return render(request, "bench/leads.html", {"org": org, "rows": rows})
+
+
+def dashboard_page(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Reference of a dashboard: a template reading one precomputed row set (the nightly summary)."""
+    org = _organization(org_slug)
+    with tenant_context(org), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT month, sum(leads), sum(reached_mql), sum(reached_sql), sum(reached_opportunity), "
+            f"sum(won), sum(won_amount) FROM {SUMMARY_TABLE} WHERE organization_id = %s "
+            "GROUP BY month ORDER BY month DESC",
+            [org.pk],
+        )
+        months = [
+            {
+                "month": month,
+                "leads": leads,
+                "mql": mql,
+                "sql": sql,
+                "opportunity": opportunity,
+                "won": won,
+                "won_amount": won_amount / 100,
+                "conversion": (won / leads) if leads else None,
+            }
+            for month, leads, mql, sql, opportunity, won, won_amount in cursor.fetchall()
+        ]
+    return render(request, "bench/dashboard.html", {"org": org, "months": months})

@@ -1,0 +1,63 @@
+"""SQL statements per request, in-process (goal G3: constant in page size, ≤ 3 list / ≤ 4 create).
+
+Prints one JSON object. "data" statements exclude what every request pays
+before its own work: authentication and session, the organization and
+membership lookups, the tenant setting (set_config / current_setting) and
+transaction control. Run by bench/run.py with the benchmark's settings and database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from leadtrack.accounts.models import User  # noqa: E402
+
+OVERHEAD = re.compile(
+    r"set_config|current_setting|^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b|"
+    r'"(django_session|accounts_user|tenancy_organization|tenancy_membership|api_apikey|axes_\w+)"',
+    re.I,
+)
+
+
+def count(client: Client, method: str, path: str, **kwargs) -> dict:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(path, **kwargs)
+    statements = [q["sql"] for q in captured.captured_queries]
+    data = [s for s in statements if not OVERHEAD.search(s)]
+    return {"status": response.status_code, "total": len(statements), "data": len(data), "data_sql": data}
+
+
+def main(spec: dict) -> dict:
+    results = {}
+    session = Client()
+    if spec.get("login_email"):
+        session.force_login(
+            User.objects.get(email=spec["login_email"]), backend="django.contrib.auth.backends.ModelBackend"
+        )
+    api = Client(headers={"Authorization": f"Bearer {spec['api_key']}"}) if spec.get("api_key") else None
+    for name, request in spec["requests"].items():
+        client = api if request.get("api") else session
+        if client is None:
+            continue
+        kwargs = {}
+        if request.get("json") is not None:
+            kwargs = {"data": json.dumps(request["json"]), "content_type": "application/json"}
+        results[name] = count(client, request.get("method", "get"), request["path"], **kwargs)
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(sys.argv[1]))))

@@ -1,0 +1,55 @@
+"""Domain events → webhook deliveries. Connected in ApiConfig.ready().
+
+The lead signals are sent after the write committed; a failure to queue a
+webhook must not turn that committed write into an error response, so it is
+logged (with the traceback) instead of raised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from leads import signals
+from leads.api.serializers import lead_instance_json
+from leads.models import Lead
+from leadtrack.api.models import WebhookEvent
+from leadtrack.api.services import emit
+
+logger = logging.getLogger(__name__)
+
+
+def _lead_payload(organization_id: int, lead_id: int, **extra):
+    def build():
+        lead = Lead.objects.filter(organization_id=organization_id, pk=lead_id).first()
+        return {"lead": lead_instance_json(lead) if lead else {"id": lead_id}, **extra}
+
+    return build
+
+
+def _emit_safely(organization_id: int, event: str, payload) -> None:
+    try:
+        emit(organization_id, event, payload)
+    except Exception:
+        logger.exception("could not queue webhook %s for organization %s", event, organization_id)
+
+
+def on_lead_created(sender, *, organization_id: int, lead_id: int, via: str, **kwargs) -> None:
+    _emit_safely(organization_id, WebhookEvent.LEAD_CREATED, _lead_payload(organization_id, lead_id, via=via))
+
+
+def on_lead_updated(sender, *, organization_id: int, lead_id: int, via: str, changes=None, **kwargs) -> None:
+    payload = _lead_payload(organization_id, lead_id, via=via, changes=changes or {})
+    _emit_safely(organization_id, WebhookEvent.LEAD_UPDATED, payload)
+
+
+def on_lead_stage_changed(
+    sender, *, organization_id: int, lead_id: int, via: str, from_stage: str, to_stage: str, **kwargs
+) -> None:
+    payload = _lead_payload(organization_id, lead_id, via=via, from_stage=from_stage, to_stage=to_stage)
+    _emit_safely(organization_id, WebhookEvent.LEAD_STAGE_CHANGED, payload)
+
+
+def connect() -> None:
+    signals.lead_created.connect(on_lead_created, dispatch_uid="webhooks_lead_created")
+    signals.lead_updated.connect(on_lead_updated, dispatch_uid="webhooks_lead_updated")
+    signals.lead_stage_changed.connect(on_lead_stage_changed, dispatch_uid="webhooks_lead_stage_changed")

@@ -1,0 +1,483 @@
+"""The metric registry: every number the dashboards, exports and API show, defined once (docs/metrics.md).
+
+A metric is computed from the measures of one row of the set-based queries in
+reports/queries.py (families: funnel, speed, spend, pipeline) and the
+organization's report settings. Ratios keep their numerator and denominator;
+a denominator of 0 gives ``value=None`` (shown as "—", never 0 % or an error).
+
+Not in the registry yet, on purpose:
+- "% of MQLs meeting BANT": there is no BANT qualification data yet.
+- Virality coefficient K and viral cycle time: they need referrers (partners and
+  referring customers) and their wins, which the referrals app does not hold yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Unit(StrEnum):
+    COUNT = "count"
+    RATE = "rate"
+    MONEY = "money"
+    DAYS = "days"
+    HOURS = "hours"
+    RATIO = "ratio"
+    MONTHS = "months"
+
+
+class Family(StrEnum):
+    FUNNEL = "funnel"
+    SPEED = "speed"
+    SPEND = "spend"
+    PIPELINE = "pipeline"
+    SETTINGS = "settings"
+
+
+@dataclass(frozen=True)
+class Value:
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    n: int | None = None  # sample size of a median
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    unit: Unit
+    definition: str
+    families: frozenset[Family]
+    compute: Callable[[Mapping[str, Any], Any], Value]
+    semantics: str = ""  # "flow", "cohort" or "" (neither applies)
+    # For count and ratio metrics of the funnel family: the measures they divide,
+    # so that snapshots store exactly what the live computation divides.
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+def ratio(numerator: float | None, denominator: float | None) -> Value:
+    numerator = float(numerator or 0)
+    denominator = float(denominator or 0)
+    return Value(numerator / denominator if denominator else None, numerator, denominator)
+
+
+def growth(current: float | None, previous: float | None) -> Value:
+    """Period-over-period change: (value(P) - value(P-1)) / value(P-1); None when P-1 is 0 or unknown."""
+    if current is None or previous is None:
+        return Value(None)
+    return Value((current - previous) / previous if previous else None, current - previous, previous)
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def _register(metric: Metric) -> None:
+    if metric.name in REGISTRY:
+        raise ValueError(f"metric {metric.name} is defined twice")
+    REGISTRY[metric.name] = metric
+
+
+def _count(name: str, label: str, measure: str, definition: str) -> None:
+    _register(
+        Metric(
+            name=name,
+            label=label,
+            unit=Unit.COUNT,
+            definition=definition,
+            families=frozenset({Family.FUNNEL}),
+            compute=lambda row, settings: Value(float(row.get(measure) or 0), float(row.get(measure) or 0)),
+            semantics="flow",
+            numerator=measure,
+        )
+    )
+
+
+def _rate(
+    name: str,
+    label: str,
+    numerator: str,
+    denominator: str,
+    definition: str,
+    semantics: str,
+) -> None:
+    _register(
+        Metric(
+            name=name,
+            label=label,
+            unit=Unit.RATE,
+            definition=definition,
+            families=frozenset({Family.FUNNEL}),
+            compute=lambda row, settings: ratio(row.get(numerator), row.get(denominator)),
+            semantics=semantics,
+            numerator=numerator,
+            denominator=denominator,
+        )
+    )
+
+
+# --- Volumes (flow: what happened in the period) --------------------------------------------
+_count("leads", "Leads", "leads", "Leads created in the period.")
+_count("mqls", "MQLs", "mqls", "Leads that first reached MQL (or a later stage) in the period.")
+_count("sqls", "SQLs", "sqls", "Leads that first reached SQL (or a later stage) in the period.")
+_count(
+    "opportunities",
+    "Opportunities",
+    "opportunities",
+    "Leads that first reached Opportunity (or a later stage) in the period.",
+)
+_count("won", "Won", "won", "Leads closed won in the period (by close date).")
+_count(
+    "lost",
+    "Lost",
+    "lost",
+    "Leads closed lost in the period (by close date); a lost lead since recycled is no longer lost.",
+)
+_count(
+    "inbound_leads", "Inbound leads", "inbound_leads", "Leads created in the period whose source is inbound."
+)
+
+# --- Stage rates: cohort (the leads created in the period, as of now) and flow ---------------
+_STAGE_RATES = (
+    # name, label, cohort numerator, cohort denominator, flow numerator, flow denominator, text
+    ("lead_to_mql", "Lead→MQL", "cohort_mqls", "leads", "mqls", "leads", "reached MQL / leads"),
+    ("mql_to_sql", "MQL→SQL", "cohort_sqls", "cohort_mqls", "sqls", "mqls", "reached SQL / reached MQL"),
+    (
+        "sql_to_opportunity",
+        "SQL→Opportunity",
+        "cohort_opportunities",
+        "cohort_sqls",
+        "opportunities",
+        "sqls",
+        "reached Opportunity / reached SQL",
+    ),
+    (
+        "opportunity_to_close",
+        "Opportunity→Close",
+        "cohort_won",
+        "cohort_opportunities",
+        "won",
+        "opportunities",
+        "won / reached Opportunity",
+    ),
+    ("win_rate", "Win rate", "cohort_won", "cohort_closed", "won", "closed", "won / (won + lost)"),
+    ("lead_conversion", "Lead conversion", "cohort_won", "leads", "won", "leads", "won / leads"),
+    ("lead_to_sql", "Lead→SQL", "cohort_sqls", "leads", "sqls", "leads", "reached SQL / leads"),
+    (
+        "lead_to_opportunity",
+        "Lead→Opportunity",
+        "cohort_opportunities",
+        "leads",
+        "opportunities",
+        "leads",
+        "reached Opportunity / leads",
+    ),
+)
+for _name, _label, _cn, _cd, _fn, _fd, _text in _STAGE_RATES:
+    _rate(
+        _name,
+        _label,
+        _cn,
+        _cd,
+        f"Cohort: of the leads created in the period, {_text}, as of now. Skipped stages count as reached; "
+        "a recycled lead keeps the stages it reached.",
+        "cohort",
+    )
+    _rate(
+        f"{_name}_flow",
+        f"{_label} (flow)",
+        _fn,
+        _fd,
+        f"Flow: events in the period, {_text} (each counted by the time it happened in the period).",
+        "flow",
+    )
+_rate(
+    "referral_conversion",
+    "Referral conversion",
+    "referral_cohort_won",
+    "referral_leads",
+    "Of the leads from referral sources created in the period, won / leads, as of now (cohort).",
+    "cohort",
+)
+_rate(
+    "referral_mql_rate",
+    "Referral-generated MQL rate",
+    "referral_cohort_mqls",
+    "referral_leads",
+    "Of the leads from referral sources created in the period, reached MQL / leads, as of now (cohort).",
+    "cohort",
+)
+
+
+# --- Money --------------------------------------------------------------------------------
+SPEND_DEFINITION = (
+    "Campaign costs, each dated at its campaign's start date (campaigns without a start date count in no "
+    "period), plus spend entries dated in the period."
+)
+
+
+def _spend(row: Mapping[str, Any]) -> float | None:
+    """None when spend cannot be attributed to the row (a slice or filter spend does not carry)."""
+    spend = row.get("spend")
+    return None if spend is None else float(spend)
+
+
+def _money_metric(name: str, label: str, unit: Unit, definition: str, families: set[Family], compute) -> None:
+    _register(Metric(name, label, unit, definition, frozenset(families), compute))
+
+
+def _cac(row: Mapping[str, Any]) -> Value:
+    spend = _spend(row)
+    return Value(None) if spend is None else ratio(spend, row.get("won"))
+
+
+def _ltv(settings) -> float:
+    return (
+        settings.customer_lifetime_months
+        * settings.monthly_value_per_customer
+        * float(settings.gross_margin)
+        / 100.0
+    )
+
+
+def _ltv_to_cac(row, settings) -> Value:
+    cac = _cac(row).value
+    ltv = _ltv(settings)
+    return Value(ltv / cac if cac else None, ltv, cac)
+
+
+def _payback(row, settings) -> Value:
+    cac = _cac(row).value
+    monthly_margin = settings.monthly_value_per_customer * float(settings.gross_margin) / 100.0
+    if cac is None or not monthly_margin:
+        return Value(None, cac, monthly_margin)
+    return Value(cac / monthly_margin, cac, monthly_margin)
+
+
+_money_metric(
+    "spend",
+    "Spend",
+    Unit.MONEY,
+    SPEND_DEFINITION,
+    {Family.SPEND},
+    lambda row, settings: Value(_spend(row), _spend(row)),
+)
+_money_metric(
+    "cpl",
+    "CPL",
+    Unit.MONEY,
+    "Cost per lead: spend / leads created in the period.",
+    {Family.SPEND, Family.FUNNEL},
+    lambda row, settings: Value(None) if _spend(row) is None else ratio(_spend(row), row.get("leads")),
+)
+_money_metric(
+    "cac",
+    "CAC",
+    Unit.MONEY,
+    "Customer acquisition cost: spend / leads won in the period.",
+    {Family.SPEND, Family.FUNNEL},
+    lambda row, settings: _cac(row),
+)
+_money_metric(
+    "roi",
+    "ROI",
+    Unit.RATIO,
+    "(Σ first-12-months value of the leads won in the period - spend) / spend.",
+    {Family.SPEND, Family.FUNNEL},
+    lambda row, settings: (
+        Value(None)
+        if _spend(row) is None
+        else ratio(float(row.get("won_value_12m") or 0) - _spend(row), _spend(row))
+    ),
+)
+_money_metric(
+    "roas",
+    "ROAS",
+    Unit.RATIO,
+    "Σ won amount of leads from paid channels won in the period / spend on paid channels.",
+    {Family.SPEND, Family.FUNNEL},
+    lambda row, settings: (
+        Value(None)
+        if row.get("paid_spend") is None
+        else ratio(row.get("paid_won_amount"), row.get("paid_spend"))
+    ),
+)
+_money_metric(
+    "ltv",
+    "LTV",
+    Unit.MONEY,
+    "Lifetime value of a customer: lifetime months x monthly value x gross margin (report settings).",
+    {Family.SETTINGS},
+    lambda row, settings: Value(_ltv(settings)),
+)
+_money_metric(
+    "ltv_to_cac",
+    "LTV:CAC",
+    Unit.RATIO,
+    "LTV / CAC over the period.",
+    {Family.SPEND, Family.FUNNEL, Family.SETTINGS},
+    _ltv_to_cac,
+)
+_money_metric(
+    "payback_months",
+    "Payback period",
+    Unit.MONTHS,
+    "CAC / (monthly value per customer x gross margin), in months.",
+    {Family.SPEND, Family.FUNNEL, Family.SETTINGS},
+    _payback,
+)
+
+# --- Pipeline -------------------------------------------------------------------------------
+_money_metric(
+    "pipeline_value",
+    "Pipeline value",
+    Unit.MONEY,
+    "Σ expected amount of the leads that were open opportunities at the end of the period "
+    "(stage from the transition log; today's expected amounts).",
+    {Family.PIPELINE},
+    lambda row, settings: Value(float(row.get("pipeline_value") or 0), n=row.get("open_opportunities")),
+)
+_money_metric(
+    "weighted_pipeline",
+    "Weighted pipeline",
+    Unit.MONEY,
+    "Σ expected amount x stage probability (report settings) of the leads open (lead, MQL, SQL, "
+    "opportunity) at the end of the period.",
+    {Family.PIPELINE},
+    lambda row, settings: Value(float(row.get("weighted_pipeline") or 0)),
+)
+_money_metric(
+    "pipeline_growth",
+    "Pipeline growth",
+    Unit.RATE,
+    "(pipeline value at the end of the period - at its start) / pipeline value at its start.",
+    {Family.PIPELINE},
+    lambda row, settings: ratio(
+        float(row.get("pipeline_value") or 0) - float(row.get("pipeline_value_at_start") or 0),
+        row.get("pipeline_value_at_start"),
+    ),
+)
+
+
+def _velocity(row, settings) -> Value:
+    won = float(row.get("won") or 0)
+    closed = float(row.get("closed") or 0)
+    cycle_sum = float(row.get("won_cycle_days_sum") or 0)
+    if not won or not closed or not cycle_sum:
+        return Value(None)
+    average_deal = float(row.get("won_amount") or 0) / won
+    win_rate = won / closed
+    average_cycle_days = cycle_sum / won
+    return Value(float(row.get("open_opportunities") or 0) * average_deal * win_rate / average_cycle_days)
+
+
+_money_metric(
+    "pipeline_velocity",
+    "Pipeline velocity (per day)",
+    Unit.MONEY,
+    "Open opportunities at the end of the period x average won deal size x win rate / average sales cycle "
+    "(days), the last three over the deals closed in the period.",
+    {Family.PIPELINE, Family.FUNNEL},
+    _velocity,
+)
+
+
+# --- Speed ------------------------------------------------------------------------------------
+def _median(measure: str, count: str):
+    def compute(row, settings) -> Value:
+        median = row.get(measure)
+        return Value(None if median is None else float(median), n=int(row.get(count) or 0))
+
+    return compute
+
+
+_money_metric(
+    "time_to_first_contact",
+    "Time to first contact",
+    Unit.HOURS,
+    "Median hours from creation to the first outbound activity, over the leads created in the period that "
+    "were contacted.",
+    {Family.SPEED},
+    _median("first_contact_hours", "first_contact_n"),
+)
+_money_metric(
+    "first_contact_within_sla",
+    "First contact within SLA",
+    Unit.RATE,
+    "Of the leads created in the period that were contacted or whose SLA (report settings) has run out, the "
+    "share contacted within the SLA.",
+    {Family.SPEED},
+    lambda row, settings: ratio(row.get("first_contact_within_sla"), row.get("first_contact_due")),
+)
+_money_metric(
+    "time_to_first_meeting",
+    "Time to first meeting",
+    Unit.HOURS,
+    "Median hours from creation to the first meeting or demo, over the leads created in the period that met.",
+    {Family.SPEED},
+    _median("first_meeting_hours", "first_meeting_n"),
+)
+_money_metric(
+    "opportunity_creation_velocity",
+    "Opportunity creation velocity",
+    Unit.DAYS,
+    "Median days from reaching MQL to reaching Opportunity, over the leads that reached Opportunity in the "
+    "period (a lead that skipped MQL reached both at once: 0 days).",
+    {Family.SPEED},
+    _median("mql_to_opportunity_days", "mql_to_opportunity_n"),
+)
+_money_metric(
+    "sales_cycle",
+    "Sales cycle",
+    Unit.DAYS,
+    "Median days from creation to closed won, over the leads won in the period.",
+    {Family.SPEED},
+    _median("sales_cycle_days", "sales_cycle_n"),
+)
+
+# --- Growth and shares (computed from other metrics over neighbouring periods / slices) -------
+GROWTH_OF = {f"{name}_growth": name for name in ("leads", "mqls", "sqls", "opportunities", "won", "lost")}
+SHARE_OF = {"leads_share": "leads", "won_share": "won"}
+
+for _growth, _base in GROWTH_OF.items():
+    _register(
+        Metric(
+            _growth,
+            f"{REGISTRY[_base].label} growth",
+            Unit.RATE,
+            f"Period-over-period growth of {REGISTRY[_base].label}: (value(P) - value(P-1)) / value(P-1), "
+            "P-1 the period of the same length just before.",
+            REGISTRY[_base].families,
+            REGISTRY[_base].compute,
+            semantics="flow",
+        )
+    )
+for _share, _base in SHARE_OF.items():
+    _register(
+        Metric(
+            _share,
+            f"Share of {REGISTRY[_base].label}",
+            Unit.RATE,
+            f"{REGISTRY[_base].label} of the slice / {REGISTRY[_base].label} of all slices, "
+            "over the same period; "
+            "displayed shares are reconciled to add up to 100 % (largest remainder).",
+            REGISTRY[_base].families,
+            REGISTRY[_base].compute,
+            semantics="flow",
+        )
+    )
+
+# Metrics stored by the nightly snapshot: the funnel family's counts and ratios,
+# whose numerator and denominator are additive over periods and slices.
+SNAPSHOT_METRICS: tuple[Metric, ...] = tuple(
+    metric for metric in REGISTRY.values() if metric.numerator is not None
+)
+
+
+def metric_get(name: str) -> Metric:
+    """The registered metric; KeyError for an unknown name."""
+    return REGISTRY[name]

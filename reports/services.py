@@ -1,0 +1,215 @@
+"""Writes of the reports app: snapshot recomputes and report settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadtrack.accounts.models import User
+from leadtrack.tenancy.models import Organization
+from reports import queries
+from reports.metrics import SNAPSHOT_METRICS
+from reports.models import Grain, MetricSnapshot, ReportSettings, SnapshotRun
+from reports.selectors import report_settings_get
+
+# Snapshot history: per month, for the organization and each slice of every dimension; per ISO
+# week, for the organization only (weekly slices would multiply the rows by ~4 for little use).
+# Quarters are sums of months.
+SNAPSHOT_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    Grain.MONTH.value: (
+        "source",
+        "channel_type",
+        "campaign",
+        "region",
+        "country",
+        "industry",
+        "segment",
+        "owner",
+    ),
+    Grain.WEEK.value: (),
+}
+SNAPSHOT_GRAINS: tuple[str, ...] = tuple(SNAPSHOT_DIMENSIONS)
+# First key of pg_advisory_xact_lock(int, int): "snapshot recompute"; the second is the organization.
+SNAPSHOT_LOCK_NAMESPACE = 5_201
+PROGRESS_TTL_SECONDS = 3600
+
+PERIOD_LENGTH = {Grain.MONTH.value: "1 month", Grain.WEEK.value: "7 days", Grain.QUARTER.value: "3 months"}
+
+
+def snapshot_progress_key(*, org_id: int, run_id: int) -> str:
+    return f"reports:snapshot-progress:{org_id}:{run_id}"
+
+
+def _snapshot_insert_sql(*, grain: str) -> str:
+    """INSERT … SELECT of one grain, metrics unpivoted into rows.
+
+    Two levels: the events are aggregated once per (period, every dimension), then the
+    slices of each dimension are rolled up from that much smaller set with GROUPING SETS
+    (every funnel measure is a count or a sum, so the roll-up is exact).
+    """
+    bucket = queries.period_bucket(grain=grain, column="e.at", tz_param="%(tz)s", start_param="")
+    dimensions = [queries.DIMENSIONS[name] for name in SNAPSHOT_DIMENSIONS[grain]]
+    keys = [f"k_{d.name}" for d in dimensions]
+    grouping_sets = ", ".join(["(period_start)", *(f"(period_start, {key})" for key in keys)])
+    no_dimension = ["WHEN false THEN NULL"]  # a CASE needs one WHEN
+    dimension_name = " ".join(
+        [f"WHEN grouping({key}) = 0 THEN '{d.name}'" for key, d in zip(keys, dimensions, strict=True)]
+        or no_dimension
+    )
+    dimension_value = " ".join([f"WHEN grouping({key}) = 0 THEN {key}::text" for key in keys] or no_dimension)
+    inner_keys = "".join(f",\n        {d.lead_key} AS {key}" for key, d in zip(keys, dimensions, strict=True))
+    inner_group = ", ".join(["1", *(str(index) for index in range(2, len(keys) + 2))])
+    measures = ",\n        ".join(f"{expr} AS {name}" for name, expr in queries.FUNNEL_MEASURES.items())
+    rollup = ",\n    ".join(f"sum(fine.{name}) AS {name}" for name in queries.FUNNEL_MEASURES)
+    unpivot = ",\n    ".join(
+        f"('{metric.name}', agg.{metric.numerator}::float8, "
+        f"{f'agg.{metric.denominator}::float8' if metric.denominator else 'NULL::float8'})"
+        for metric in SNAPSHOT_METRICS
+    )
+    return f"""INSERT INTO reports_metricsnapshot
+    (organization_id, metric, grain, period_start, period_end, dimension, dimension_value,
+     numerator, denominator, computed_at)
+SELECT %(org)s, m.metric, %(grain)s, agg.period_start,
+       (agg.period_start + interval '{PERIOD_LENGTH[grain]}')::date,
+       agg.dimension, agg.dimension_value, m.numerator, m.denominator, %(as_of)s
+FROM (
+    SELECT period_start,
+    CASE {dimension_name} ELSE '' END AS dimension,
+    coalesce(CASE {dimension_value} END, '') AS dimension_value,
+    {rollup}
+    FROM (
+        SELECT {bucket} AS period_start{inner_keys},
+        {measures}
+        FROM leads_lead l
+        {queries._joins(dimensions)}
+        {queries.EVENTS_LATERAL}
+        WHERE l.organization_id = %(org)s AND l.deleted_at IS NULL AND e.at < %(as_of)s
+        GROUP BY {inner_group}
+    ) AS fine
+    GROUP BY GROUPING SETS ({grouping_sets})
+) AS agg
+CROSS JOIN LATERAL (VALUES
+    {unpivot}
+) AS m(metric, numerator, denominator)
+-- A missing row reads as 0 (counts) or 0/0 = "—" (rates): zeros are not stored.
+WHERE m.numerator <> 0 OR coalesce(m.denominator, 0) <> 0"""
+
+
+ProgressHook = Callable[[int, int], None]
+
+
+def snapshot_recompute(
+    *,
+    org: Organization,
+    trigger: str = SnapshotRun.Trigger.NIGHTLY,
+    run_id: int | None = None,
+    on_step: ProgressHook | None = None,
+) -> SnapshotRun:
+    """Recompute all of the organization's snapshots in ONE transaction.
+
+    Idempotent: the organization's rows of every snapshot grain are deleted and
+    rebuilt from the leads (INSERT … SELECT), so running it twice gives the same
+    rows, and a worker killed midway leaves the previous snapshot (rolled back).
+    A transaction-level advisory lock per organization serializes concurrent
+    recomputes (two beat ticks, a manual click during the nightly run).
+    ``on_step(done, total)`` is called after each write step (progress).
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SNAPSHOT_LOCK_NAMESPACE, org.pk])
+        run = (
+            SnapshotRun.objects.select_for_update().get(organization=org, pk=run_id)
+            if run_id is not None
+            else SnapshotRun(organization=org, trigger=trigger)
+        )
+        as_of = timezone.now()
+        run.status = SnapshotRun.Status.RUNNING
+        run.started_at = as_of
+        run.attempts += 1
+        run.save()
+        steps = 1 + len(SNAPSHOT_GRAINS)
+
+        def progress(done: int) -> None:
+            cache.set(
+                snapshot_progress_key(org_id=org.pk, run_id=run.pk),
+                {"done": done, "total": steps},
+                PROGRESS_TTL_SECONDS,
+            )
+            if on_step is not None:
+                on_step(done, steps)
+
+        progress(0)
+        MetricSnapshot.objects.filter(organization=org, grain__in=SNAPSHOT_GRAINS).delete()
+        progress(1)
+        rows = 0
+        for index, grain in enumerate(SNAPSHOT_GRAINS, start=2):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _snapshot_insert_sql(grain=grain),
+                    {"org": org.pk, "grain": grain, "tz": org.time_zone, "as_of": as_of},
+                )
+                rows += cursor.rowcount
+            progress(index)
+        run.status = SnapshotRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.duration_ms = int((time.monotonic() - started) * 1000)
+        run.rows_written = rows
+        run.error = ""
+        run.save()
+    return run
+
+
+def snapshot_run_request(*, org: Organization, actor: User) -> SnapshotRun:
+    """Queue a "recompute now" run; the task starts after this transaction commits.
+
+    A run already queued or running is returned instead of queueing another.
+    """
+    from reports.tasks import snapshot_recompute_task
+
+    pending = (
+        SnapshotRun.objects.filter(
+            organization=org, status__in=[SnapshotRun.Status.QUEUED, SnapshotRun.Status.RUNNING]
+        )
+        .order_by("-queued_at")
+        .first()
+    )
+    if pending is not None:
+        return pending
+    run = SnapshotRun.objects.create(organization=org, trigger=SnapshotRun.Trigger.MANUAL, requested_by=actor)
+    snapshot_recompute_task.delay_on_commit(
+        organization_id=org.pk, run_id=run.pk, trigger=SnapshotRun.Trigger.MANUAL
+    )
+    return run
+
+
+def snapshot_run_fail(*, org: Organization, run_id: int | None, trigger: str, error: str) -> SnapshotRun:
+    """Record a run that gave up (its own transaction rolled back with the work)."""
+    run = (
+        SnapshotRun.objects.filter(organization=org, pk=run_id).first() if run_id is not None else None
+    ) or SnapshotRun(organization=org, trigger=trigger)
+    run.status = SnapshotRun.Status.FAILED
+    run.finished_at = timezone.now()
+    run.error = error[:2000]
+    run.save()
+    return run
+
+
+def report_settings_update(*, org: Organization, data: Mapping[str, Any]) -> ReportSettings:
+    """Change the benchmarks, LTV inputs, SLA and probabilities; ValidationError on bad values."""
+    settings_row = report_settings_get(org=org)
+    editable = {field.name for field in ReportSettings._meta.fields} - {"id", "organization", "updated_at"}
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError({field: "This field cannot be set here." for field in sorted(unknown)})
+    for field, value in data.items():
+        setattr(settings_row, field, value)
+    settings_row.full_clean(exclude=["organization"])
+    settings_row.save()
+    return settings_row

@@ -1,0 +1,68 @@
+"""G3: SQL statements per API request, constant in the page size (authentication excluded).
+
+Authentication is the key lookup, its last-used stamp and the tenant activation
+(``set_config``); savepoints are the test's own transaction nesting (in production
+the request's transaction is the outermost one).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_lead
+
+NOT_COUNTED = re.compile(
+    r"api_apikey|set_config|current_setting|^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)", re.I
+)
+
+
+def _statements(callable_) -> tuple[list[str], object]:
+    with CaptureQueriesContext(connection) as captured:
+        response = callable_()
+    return [q["sql"] for q in captured.captured_queries if not NOT_COUNTED.search(q["sql"])], response
+
+
+def test_the_lead_list_costs_the_same_few_statements_for_any_page_size(acme_api, org):
+    for number in range(60):
+        make_lead(org, company=f"Co {number}", email=f"co{number}@example.com")
+    acme_api.get("/api/v1/leads/")  # the key's last-used stamp is written once a minute
+    counts = {}
+    for size in (5, 50):
+        statements, response = _statements(
+            lambda size=size: acme_api.get("/api/v1/leads/", {"page_size": size})
+        )
+        assert response.status_code == 200 and len(response.json()["results"]) == size
+        counts[size] = len(statements)
+    filtered, _ = _statements(
+        lambda: acme_api.get("/api/v1/leads/", {"page_size": 50, "stage": "lead", "q": "co"})
+    )
+    print(f"\n[G3] lead list statements: page 5={counts[5]} page 50={counts[50]} filtered={len(filtered)}")
+    assert counts[5] == counts[50] <= 3
+    assert len(filtered) <= 3
+
+
+def test_lead_create_costs_at_most_four_statements(acme_api, org):
+    make_lead(org, company="Warm-up")  # creates the organization's lead settings row once
+    acme_api.get("/api/v1/leads/")
+    statements, response = _statements(
+        lambda: acme_api.post(
+            "/api/v1/leads/", {"company": "Initech", "email": "a@initech.example"}, format="json"
+        )
+    )
+    assert response.status_code == 201
+    print(f"\n[G3] lead create statements={len(statements)}")
+    assert len(statements) <= 4, statements
+
+
+def test_webhook_events_cost_no_sql_in_an_organization_without_endpoints(org):
+    from leadtrack.api.services import emit
+
+    emit(org.pk, "lead.created", {"lead": {"id": 1}})  # fills the subscription cache
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            assert emit(org.pk, "lead.updated", {"lead": {"id": 1}}) == []
+    print(f"\n[G3] after-commit webhook statements per write without endpoints={len(captured) / 3:g}")
+    assert len(captured) == 0
