@@ -7,8 +7,9 @@ a denominator of 0 gives ``value=None`` (shown as "—", never 0 % or an error).
 
 Not in the registry yet, on purpose:
 - "% of MQLs meeting BANT": there is no BANT qualification data yet.
-- Virality coefficient K and viral cycle time: they need referrers (partners and
-  referring customers) and their wins, which the referrals app does not hold yet.
+
+Virality K and viral cycle time are the referrals app's (referrals.selectors.referral_metrics,
+family "referral"): the registry delegates to that one implementation.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Family(StrEnum):
     SPEND = "spend"
     PIPELINE = "pipeline"
     SETTINGS = "settings"
+    REFERRAL = "referral"  # a row's "referral" is referrals.selectors.ReferralMetrics, or None
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,42 @@ _money_metric(
     "Median days from creation to closed won, over the leads won in the period.",
     {Family.SPEED},
     _median("sales_cycle_days", "sales_cycle_n"),
+)
+
+
+# --- Referral program (computed by the referrals app) ------------------------------------------
+def _referral(compute: Callable[[Any], Value]) -> Callable[[Mapping[str, Any], Any], Value]:
+    """``compute`` applied to the row's ReferralMetrics; "—" where they do not apply (a slice, a filter)."""
+
+    def value(row: Mapping[str, Any], settings: Any) -> Value:
+        metrics = row.get("referral")
+        return Value(None) if metrics is None else compute(metrics)
+
+    return value
+
+
+_register(
+    Metric(
+        "virality",
+        "Virality coefficient K",
+        Unit.RATIO,
+        "Leads created in the period from customer referrals / customers won before the period starts, "
+        "times those leads' conversion (won / leads, as of now); for the whole organization only.",
+        frozenset({Family.REFERRAL}),
+        _referral(lambda metrics: Value(metrics.virality)),
+        semantics="cohort",
+    )
+)
+_register(
+    Metric(
+        "viral_cycle_time",
+        "Viral cycle time",
+        Unit.DAYS,
+        "Median days from a referring customer's own win to the first lead they refer, over the first "
+        "referrals submitted in the period; for the whole organization only.",
+        frozenset({Family.REFERRAL}),
+        _referral(lambda metrics: Value(metrics.viral_cycle_days, n=metrics.viral_cycle_n)),
+    )
 )
 
 # --- Growth and shares (computed from other metrics over neighbouring periods / slices) -------

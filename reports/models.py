@@ -60,15 +60,16 @@ class Grain(models.TextChoices):
 
 
 class MetricSnapshot(TenantModel):
-    """One metric for one period and one slice, as the last recompute found it.
+    """The snapshot measures of one period and one slice, as the last recompute found them.
 
     ``dimension`` is "" for the organization's total; ``dimension_value`` is the
-    slice's key as text ("" = no value, e.g. leads without a source). A rate is
-    numerator / denominator; a count has no denominator. All-zero rows are not
-    stored: a missing row is a count of 0 or a rate of 0/0 ("—").
+    slice's key as text ("" = no value, e.g. leads without a source). ``measures``
+    maps every snapshot measure (reports.services.SNAPSHOT_MEASURES: the numerators
+    and denominators of reports.metrics.SNAPSHOT_METRICS) to its count, so one row
+    answers every snapshot metric of its slice. Only slices with at least one event
+    are stored: a missing row is a count of 0 or a rate of 0/0 ("—").
     """
 
-    metric = models.CharField(max_length=60)
     grain = models.CharField(max_length=10, choices=Grain.choices)
     period_start = models.DateField()
     period_end = models.DateField(
@@ -76,20 +77,19 @@ class MetricSnapshot(TenantModel):
     )
     dimension = models.CharField(max_length=30, blank=True)
     dimension_value = models.CharField(max_length=100, blank=True)
-    numerator = models.FloatField(null=True)
-    denominator = models.FloatField(null=True)
+    measures = models.JSONField()
     computed_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "grain", "metric", "dimension", "dimension_value", "period_start"],
-                name="metric_snapshot_unique",
+                fields=["organization", "grain", "dimension", "dimension_value", "period_start"],
+                name="metric_snapshot_slice_unique",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.grain} {self.period_start} {self.dimension}={self.dimension_value}"
+        return f"{self.grain} {self.period_start} {self.dimension}={self.dimension_value}"
 
 
 class SnapshotRun(TenantModel):

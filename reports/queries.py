@@ -41,13 +41,22 @@ class Dimension:
     joins: tuple[str, ...] = ()
     choices: dict[str, str] = field(default_factory=dict)
     spend_key: str | None = None  # spend is attributable to this dimension
-    lead_filter: str = ""  # the LeadFilter parameter selecting one value
+    lead_filter: str = ""  # the LeadFilter parameter selecting one value ("" = none: no drill-down)
     none_filter: str | None = None  # LeadFilter value selecting "no value", if it has one
 
 
 JOIN_CAMPAIGN = "LEFT JOIN leads_campaign c ON c.id = l.campaign_id"
 JOIN_INDUSTRY = "LEFT JOIN leads_industry i ON i.id = l.industry_id"
 JOIN_OWNER = "LEFT JOIN accounts_user u ON u.id = l.owner_id"
+# A lead reaches a partner through a partner referral that carries it; a lead referred by several
+# partners belongs to the first one's slice (each lead in exactly one slice).
+JOIN_PARTNER = """LEFT JOIN (
+    SELECT DISTINCT ON (r.lead_id) r.lead_id, r.partner_id
+    FROM referrals_referral r
+    WHERE r.lead_id IS NOT NULL AND r.partner_id IS NOT NULL
+    ORDER BY r.lead_id, r.submitted_at, r.id
+) AS lead_partner ON lead_partner.lead_id = l.id
+LEFT JOIN referrals_partner partner ON partner.id = lead_partner.partner_id"""
 
 DIMENSIONS: dict[str, Dimension] = {
     dimension.name: dimension
@@ -108,6 +117,13 @@ DIMENSIONS: dict[str, Dimension] = {
             joins=(JOIN_OWNER,),
             lead_filter="owner",
             none_filter="null",
+        ),
+        Dimension(
+            "partner",
+            "Partner",
+            "lead_partner.partner_id",
+            "partner.name",
+            joins=(JOIN_PARTNER,),
         ),
     )
 }

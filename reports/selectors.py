@@ -20,6 +20,8 @@ from funnel.models import StageTransition
 from leads.filters import LeadFilter
 from leads.models import Lead
 from leadtrack.tenancy.models import Organization
+from referrals.selectors import Period as ReferralPeriod
+from referrals.selectors import referral_metrics
 from reports import queries
 from reports.metrics import GROWTH_OF, REGISTRY, SHARE_OF, Family, Metric, Value, growth
 from reports.models import MetricSnapshot, ReportSettings, SnapshotRun
@@ -99,6 +101,7 @@ def _key(row: Mapping[str, Any], dimensions: Sequence[queries.Dimension]) -> tup
 
 def _measure_rows(
     *,
+    org: Organization,
     scope: queries.Scope,
     grain: str | None,
     dimensions: Sequence[queries.Dimension],
@@ -166,6 +169,18 @@ def _measure_rows(
                 row.setdefault("paid_spend", 0)
             else:
                 row["spend"] = row["paid_spend"] = None
+    if Family.REFERRAL in families:
+        # The referrals app's one implementation, one statement per period; it has no slices
+        # and no lead filters, so a slice or a filtered population gets "—".
+        if dimensions or scope.filtered_leads is not None:
+            for row in rows.values():
+                row["referral"] = None
+        else:
+            starts = period_starts(scope.start_date, scope.end_date, grain) if grain else [scope.start_date]
+            for start in starts:
+                end = min(period_next(start, grain), scope.end_date) if grain else scope.end_date
+                period = ReferralPeriod(start=max(start, scope.start_date), end=end)
+                rows[(start,)]["referral"] = referral_metrics(org=org, period=period)
     for key, row in rows.items():
         row["period_start"] = key[0]
         for dimension, value in zip(dimensions, key[1:], strict=True):
@@ -223,7 +238,7 @@ def metric_table(
     settings = report_settings_get(org=org)
     families = _families(chosen)
     measured = _measure_rows(
-        scope=scope, grain=grain, dimensions=dimensions, families=families, settings=settings
+        org=org, scope=scope, grain=grain, dimensions=dimensions, families=families, settings=settings
     )
     previous: dict[tuple, dict[str, Any]] = {}
     if any(metric.name in GROWTH_OF for metric in chosen):
@@ -240,7 +255,12 @@ def metric_table(
             as_of=scope.as_of,
         )
         previous = _measure_rows(
-            scope=previous_scope, grain=grain, dimensions=dimensions, families=families, settings=settings
+            org=org,
+            scope=previous_scope,
+            grain=grain,
+            dimensions=dimensions,
+            families=families,
+            settings=settings,
         )
 
     end_date = date_to + timedelta(days=1)
@@ -310,7 +330,7 @@ def metric_values(
     - ``period``: "day", "week" (ISO), "month", "quarter" — buckets of the organization's
       calendar — or "custom" (the whole range as one period).
     - ``group_by``: dimensions among source, channel_type, campaign, region, country,
-      industry, segment, owner (may be empty).
+      industry, segment, owner, partner (may be empty).
     - ``date_from`` / ``date_to``: local calendar days, both included; periods are half-open
       ``[start, end)`` and clipped to the range.
     - ``filters``: lead-list filters (leads.filters.LeadFilter parameters, e.g. ``source=<id>``,
@@ -421,6 +441,8 @@ def slice_filters(*, group_by: Sequence[str], row: Mapping[str, Any]) -> dict[st
     params = {}
     for name in group_by:
         dimension = queries.DIMENSIONS[name]
+        if not dimension.lead_filter:
+            return None
         value = row[name]
         if value == "":
             if dimension.none_filter is None:
@@ -457,27 +479,53 @@ def snapshot_run_get(*, org: Organization, run_id: int) -> SnapshotRun:
     return SnapshotRun.objects.get(organization=org, pk=run_id)
 
 
-def snapshot_series(
-    *, org: Organization, metrics: Sequence[str], grain: str, date_from: date, date_to: date
-) -> dict[date, dict[str, Value]]:
-    """Organization totals of snapshot metrics per period of ``grain`` starting in [date_from, date_to]."""
-    found: dict[date, dict[str, Value]] = defaultdict(dict)
+def snapshot_slices(
+    *,
+    org: Organization,
+    metrics: Sequence[str],
+    grain: str,
+    dimension: str,
+    date_from: date,
+    date_to: date,
+) -> dict[tuple[date, str], dict[str, Value]]:
+    """Snapshot metrics per (period start, slice key) of ``dimension`` ("" = the organization's total).
+
+    Periods of ``grain`` starting in [date_from, date_to]; only the slices the snapshot
+    stored (those with events) are present. A slice key is text, "" for no value.
+    """
+    found: dict[tuple[date, str], dict[str, Value]] = {}
     snapshots = MetricSnapshot.objects.filter(
         organization=org,
         grain=grain,
-        metric__in=list(metrics),
-        dimension="",
+        dimension=dimension,
         period_start__gte=date_from,
         period_start__lte=date_to,
-    ).values_list("period_start", "metric", "numerator", "denominator")
-    for period_start, metric, numerator, denominator in snapshots:
-        if REGISTRY[metric].denominator is None:
-            found[period_start][metric] = Value(numerator, numerator)
-        else:
-            found[period_start][metric] = Value(
-                numerator / denominator if denominator else None, numerator, denominator
-            )
+    ).values_list("period_start", "dimension_value", "measures")
+    for period_start, dimension_value, measures in snapshots:
+        values: dict[str, Value] = {}
+        for name in metrics:
+            metric = REGISTRY[name]
+            numerator = float(measures[metric.numerator])
+            if metric.denominator is None:
+                values[name] = Value(numerator, numerator)
+            else:
+                denominator = float(measures[metric.denominator])
+                values[name] = Value(numerator / denominator if denominator else None, numerator, denominator)
+        found[(period_start, dimension_value)] = values
     return found
+
+
+def snapshot_series(
+    *, org: Organization, metrics: Sequence[str], grain: str, date_from: date, date_to: date
+) -> dict[date, dict[str, Value]]:
+    """Organization totals of snapshot metrics per period of ``grain`` starting in [date_from, date_to].
+
+    Only periods with events are present.
+    """
+    slices = snapshot_slices(
+        org=org, metrics=metrics, grain=grain, dimension="", date_from=date_from, date_to=date_to
+    )
+    return {period_start: values for (period_start, _), values in slices.items()}
 
 
 # --- Live view of today ------------------------------------------------------------------------

@@ -31,10 +31,17 @@ SNAPSHOT_DIMENSIONS: dict[str, tuple[str, ...]] = {
         "industry",
         "segment",
         "owner",
+        "partner",
     ),
     Grain.WEEK.value: (),
 }
 SNAPSHOT_GRAINS: tuple[str, ...] = tuple(SNAPSHOT_DIMENSIONS)
+# The funnel measures the snapshot metrics divide (their numerators and denominators).
+SNAPSHOT_MEASURES: tuple[str, ...] = tuple(
+    name
+    for name in queries.FUNNEL_MEASURES
+    if any(name in (metric.numerator, metric.denominator) for metric in SNAPSHOT_METRICS)
+)
 # First key of pg_advisory_xact_lock(int, int): "snapshot recompute"; the second is the organization.
 SNAPSHOT_LOCK_NAMESPACE = 5_201
 PROGRESS_TTL_SECONDS = 3600
@@ -46,59 +53,57 @@ def snapshot_progress_key(*, org_id: int, run_id: int) -> str:
     return f"reports:snapshot-progress:{org_id}:{run_id}"
 
 
-def _snapshot_insert_sql(*, grain: str) -> str:
-    """INSERT … SELECT of one grain, metrics unpivoted into rows.
+def _snapshot_insert_sql() -> str:
+    """One INSERT … SELECT writing every grain and slice: one pass over the lead events.
 
-    Two levels: the events are aggregated once per (period, every dimension), then the
-    slices of each dimension are rolled up from that much smaller set with GROUPING SETS
-    (every funnel measure is a count or a sum, so the roll-up is exact).
+    GROUPING SETS give, per grain, the organization's total per period and each
+    dimension's slices per period; every measure of a group is a conditional
+    aggregate of that same pass, stored together in the group's one row.
     """
-    bucket = queries.period_bucket(grain=grain, column="e.at", tz_param="%(tz)s", start_param="")
-    dimensions = [queries.DIMENSIONS[name] for name in SNAPSHOT_DIMENSIONS[grain]]
-    keys = [f"k_{d.name}" for d in dimensions]
-    grouping_sets = ", ".join(["(period_start)", *(f"(period_start, {key})" for key in keys)])
-    no_dimension = ["WHEN false THEN NULL"]  # a CASE needs one WHEN
-    dimension_name = " ".join(
-        [f"WHEN grouping({key}) = 0 THEN '{d.name}'" for key, d in zip(keys, dimensions, strict=True)]
+    buckets = {
+        grain: queries.period_bucket(grain=grain, column="e.at", tz_param="%(tz)s", start_param="")
+        for grain in SNAPSHOT_GRAINS
+    }
+    dimensions = [
+        queries.DIMENSIONS[name]
+        for name in dict.fromkeys(name for names in SNAPSHOT_DIMENSIONS.values() for name in names)
+    ]
+    grouping_sets = ", ".join(
+        f"({bucket}{''.join(f', {queries.DIMENSIONS[name].lead_key}' for name in names)})"
+        for grain, bucket in buckets.items()
+        for names in [(), *((name,) for name in SNAPSHOT_DIMENSIONS[grain])]
+    )
+    # In a grouping set, the expressions it does not group by are NULL.
+    grain = " ".join(f"WHEN grouping({bucket}) = 0 THEN '{name}'" for name, bucket in buckets.items())
+    period_start = f"coalesce({', '.join(buckets.values())})"
+    period_end = " ".join(
+        f"WHEN grouping({bucket}) = 0 THEN ({bucket} + interval '{PERIOD_LENGTH[name]}')::date"
+        for name, bucket in buckets.items()
+    )
+    no_dimension = "WHEN false THEN NULL"  # a CASE needs one WHEN
+    dimension_name = (
+        " ".join(f"WHEN grouping({d.lead_key}) = 0 THEN '{d.name}'" for d in dimensions) or no_dimension
+    )
+    dimension_value = (
+        " ".join(f"WHEN grouping({d.lead_key}) = 0 THEN ({d.lead_key})::text" for d in dimensions)
         or no_dimension
     )
-    dimension_value = " ".join([f"WHEN grouping({key}) = 0 THEN {key}::text" for key in keys] or no_dimension)
-    inner_keys = "".join(f",\n        {d.lead_key} AS {key}" for key, d in zip(keys, dimensions, strict=True))
-    inner_group = ", ".join(["1", *(str(index) for index in range(2, len(keys) + 2))])
-    measures = ",\n        ".join(f"{expr} AS {name}" for name, expr in queries.FUNNEL_MEASURES.items())
-    rollup = ",\n    ".join(f"sum(fine.{name}) AS {name}" for name in queries.FUNNEL_MEASURES)
-    unpivot = ",\n    ".join(
-        f"('{metric.name}', agg.{metric.numerator}::float8, "
-        f"{f'agg.{metric.denominator}::float8' if metric.denominator else 'NULL::float8'})"
-        for metric in SNAPSHOT_METRICS
-    )
+    measures = ", ".join(f"'{name}', {queries.FUNNEL_MEASURES[name]}" for name in SNAPSHOT_MEASURES)
     return f"""INSERT INTO reports_metricsnapshot
-    (organization_id, metric, grain, period_start, period_end, dimension, dimension_value,
-     numerator, denominator, computed_at)
-SELECT %(org)s, m.metric, %(grain)s, agg.period_start,
-       (agg.period_start + interval '{PERIOD_LENGTH[grain]}')::date,
-       agg.dimension, agg.dimension_value, m.numerator, m.denominator, %(as_of)s
-FROM (
-    SELECT period_start,
-    CASE {dimension_name} ELSE '' END AS dimension,
-    coalesce(CASE {dimension_value} END, '') AS dimension_value,
-    {rollup}
-    FROM (
-        SELECT {bucket} AS period_start{inner_keys},
-        {measures}
-        FROM leads_lead l
-        {queries._joins(dimensions)}
-        {queries.EVENTS_LATERAL}
-        WHERE l.organization_id = %(org)s AND l.deleted_at IS NULL AND e.at < %(as_of)s
-        GROUP BY {inner_group}
-    ) AS fine
-    GROUP BY GROUPING SETS ({grouping_sets})
-) AS agg
-CROSS JOIN LATERAL (VALUES
-    {unpivot}
-) AS m(metric, numerator, denominator)
--- A missing row reads as 0 (counts) or 0/0 = "—" (rates): zeros are not stored.
-WHERE m.numerator <> 0 OR coalesce(m.denominator, 0) <> 0"""
+    (organization_id, grain, period_start, period_end, dimension, dimension_value, measures, computed_at)
+SELECT %(org)s,
+    CASE {grain} END,
+    {period_start},
+    CASE {period_end} END,
+    CASE {dimension_name} ELSE '' END,
+    coalesce(CASE {dimension_value} END, ''),
+    jsonb_build_object({measures}),
+    %(as_of)s
+FROM leads_lead l
+{queries._joins(dimensions)}
+{queries.EVENTS_LATERAL}
+WHERE l.organization_id = %(org)s AND l.deleted_at IS NULL AND e.at < %(as_of)s
+GROUP BY GROUPING SETS ({grouping_sets})"""
 
 
 ProgressHook = Callable[[int, int], None]
@@ -114,11 +119,11 @@ def snapshot_recompute(
     """Recompute all of the organization's snapshots in ONE transaction.
 
     Idempotent: the organization's rows of every snapshot grain are deleted and
-    rebuilt from the leads (INSERT … SELECT), so running it twice gives the same
+    rebuilt from the leads (one INSERT … SELECT), so running it twice gives the same
     rows, and a worker killed midway leaves the previous snapshot (rolled back).
     A transaction-level advisory lock per organization serializes concurrent
     recomputes (two beat ticks, a manual click during the nightly run).
-    ``on_step(done, total)`` is called after each write step (progress).
+    ``on_step(done, total)`` is called after each of the two write steps (progress).
     """
     started = time.monotonic()
     with transaction.atomic():
@@ -134,7 +139,7 @@ def snapshot_recompute(
         run.started_at = as_of
         run.attempts += 1
         run.save()
-        steps = 1 + len(SNAPSHOT_GRAINS)
+        steps = 2  # delete the old rows, write the new ones
 
         def progress(done: int) -> None:
             cache.set(
@@ -148,15 +153,10 @@ def snapshot_recompute(
         progress(0)
         MetricSnapshot.objects.filter(organization=org, grain__in=SNAPSHOT_GRAINS).delete()
         progress(1)
-        rows = 0
-        for index, grain in enumerate(SNAPSHOT_GRAINS, start=2):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _snapshot_insert_sql(grain=grain),
-                    {"org": org.pk, "grain": grain, "tz": org.time_zone, "as_of": as_of},
-                )
-                rows += cursor.rowcount
-            progress(index)
+        with connection.cursor() as cursor:
+            cursor.execute(_snapshot_insert_sql(), {"org": org.pk, "tz": org.time_zone, "as_of": as_of})
+            rows = cursor.rowcount
+        progress(2)
         run.status = SnapshotRun.Status.DONE
         run.finished_at = timezone.now()
         run.duration_ms = int((time.monotonic() - started) * 1000)

@@ -34,6 +34,7 @@ BREAKDOWN_METRICS: dict[str, tuple[str, ...]] = {
     "segment": ("leads", "lead_to_mql", "mql_to_sql", "lead_conversion"),
     "owner": ("leads", "won", "lead_conversion", "time_to_first_contact", "first_contact_within_sla"),
     "channel_type": ("leads", "lead_to_mql", "mql_to_sql", "spend", "cpl", "cac"),
+    "partner": ("leads", "leads_share", "lead_to_mql", "won", "lead_conversion"),
 }
 TREND_METRICS = ("leads", "mqls", "sqls", "opportunities", "won")
 VELOCITY_METRICS = (
@@ -51,6 +52,8 @@ VELOCITY_METRICS = (
     "ltv_to_cac",
     "payback_months",
 )
+# The referral section of the velocity page (the referrals app computes virality and its cycle time).
+REFERRAL_METRICS = ("referral_conversion", "referral_mql_rate", "virality", "viral_cycle_time")
 STAGE_ROWS = (
     # stage label, flow count metric, rate into the next stage, benchmark setting
     ("Leads", "leads", "lead_to_mql", "benchmark_lead_to_mql"),
@@ -287,11 +290,11 @@ def _trend_rows(
     if usable:
         complete = [s for s in [previous_start, *starts] if period_next(s, grain) <= snapshot_until]
         if complete:
+            # A period the snapshot has no row for (no events, or a snapshot not rebuilt since
+            # the storage changed) is computed live: never read as zero.
             from_snapshot = selectors.snapshot_series(
                 org=org, metrics=TREND_METRICS, grain=grain, date_from=complete[0], date_to=complete[-1]
             )
-            for start in complete:
-                from_snapshot.setdefault(start, {})
     live: dict[date, dict[str, Value]] = {}
 
     def live_values(first: date, last: date) -> None:
@@ -449,7 +452,7 @@ def velocity_dashboard(request: HttpRequest) -> HttpResponse:
         form, lead_filter, filters = _context(request)
         table = selectors.metric_table(
             org=org,
-            metrics=VELOCITY_METRICS,
+            metrics=VELOCITY_METRICS + REFERRAL_METRICS,
             period=CUSTOM,
             group_by=[],
             date_from=form.cleaned_data["date_from"],
@@ -461,7 +464,8 @@ def velocity_dashboard(request: HttpRequest) -> HttpResponse:
     shown = _table(org=org, table=table, filters=filters, row_label=lambda r: "")
     if request.GET.get("format") == "csv":
         return _csv("velocity", shown, [])
-    cells = shown["rows"][0]["cells"]
+    cells = shown["rows"][0]["cells"][: len(VELOCITY_METRICS)]
+    referral_cells = shown["rows"][0]["cells"][len(VELOCITY_METRICS) :]
     chart = {
         "type": "bars",
         "labels": [cell["metric"].label for cell in cells if cell["metric"].unit in (Unit.DAYS, Unit.HOURS)],
@@ -471,7 +475,12 @@ def velocity_dashboard(request: HttpRequest) -> HttpResponse:
         "name": "Median",
     }
     return _page(
-        request, "reports/velocity.html", form=form, lead_filter=lead_filter, cells=cells, chart=chart
+        request,
+        "reports/velocity.html",
+        form=form,
+        lead_filter=lead_filter,
+        sections=[("Speed and pipeline", cells), ("Referral program", referral_cells)],
+        chart=chart,
     )
 
 
