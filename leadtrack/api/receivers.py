@@ -14,6 +14,25 @@ from leads.api.serializers import lead_instance_json
 from leads.models import Lead
 from leadtrack.api.models import WebhookEvent
 from leadtrack.api.services import emit
+from referrals import signals as referral_signals
+from referrals.models import Referral
+
+# What an integration learns about a referral: identity, status and links, no free text
+# a partner typed (notes) and nothing of the review beyond the status.
+REFERRAL_WEBHOOK_FIELDS = (
+    "id",
+    "status",
+    "referrer_kind",
+    "program_id",
+    "partner_id",
+    "lead_id",
+    "company",
+    "contact_name",
+    "email",
+    "submitted_at",
+    "status_changed_at",
+    "expires_at",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +68,36 @@ def on_lead_stage_changed(
     _emit_safely(organization_id, WebhookEvent.LEAD_STAGE_CHANGED, payload)
 
 
+def _referral_payload(organization_id: int, referral_id: int, **extra):
+    def build():
+        referral = (
+            Referral.objects.filter(organization_id=organization_id, pk=referral_id)
+            .values(*REFERRAL_WEBHOOK_FIELDS)
+            .first()
+        )
+        return {"referral": referral or {"id": referral_id}, **extra}
+
+    return build
+
+
+def on_referral_created(sender, *, organization_id: int, referral_id: int, **kwargs) -> None:
+    _emit_safely(
+        organization_id, WebhookEvent.REFERRAL_CREATED, _referral_payload(organization_id, referral_id)
+    )
+
+
+def on_referral_status_changed(
+    sender, *, organization_id: int, referral_id: int, from_status: str, to_status: str, **kwargs
+) -> None:
+    payload = _referral_payload(organization_id, referral_id, from_status=from_status, to_status=to_status)
+    _emit_safely(organization_id, WebhookEvent.REFERRAL_STATUS_CHANGED, payload)
+
+
 def connect() -> None:
     signals.lead_created.connect(on_lead_created, dispatch_uid="webhooks_lead_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="webhooks_lead_updated")
     signals.lead_stage_changed.connect(on_lead_stage_changed, dispatch_uid="webhooks_lead_stage_changed")
+    referral_signals.referral_created.connect(on_referral_created, dispatch_uid="webhooks_referral_created")
+    referral_signals.referral_status_changed.connect(
+        on_referral_status_changed, dispatch_uid="webhooks_referral_status_changed"
+    )

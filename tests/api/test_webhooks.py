@@ -246,3 +246,41 @@ def test_a_target_that_became_private_is_refused_at_delivery(
     assert receiver.requests == []
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "private" in delivery.last_error
+
+
+def test_referral_events_are_delivered_with_their_status(
+    org, alice, bob, receiver, django_capture_on_commit_callbacks
+):
+    """referral.created and referral.status_changed reach a subscribed endpoint, signed like lead events."""
+    from referrals import services as referral_services
+    from referrals.models import ReferrerKind
+
+    with tenant_context(org):
+        endpoint = webhook_endpoint_create(
+            org=org, actor=alice, url=receiver.url, events=["referral.created", "referral.status_changed"]
+        )
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(org):
+        program = referral_services.program_for_employees(org=org)
+        submission = referral_services.referral_submit(
+            org=org,
+            program_id=program.pk,
+            referrer=referral_services.Referrer(kind=ReferrerKind.EMPLOYEE, employee=bob),
+            data={"company": "Umbrella", "contact_name": "Ada Wong", "email": "ada@umbrella.example"},
+            submitted_by=bob,
+            via="ui",
+        )
+    referral = submission.referral
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(org):
+        referral_services.referral_reject(org=org, actor=alice, referral_id=referral.pk, reason="Not a fit")
+    documents = [
+        (r["headers"]["X-LeadTrack-Event"], json.loads(r["body"])["data"]) for r in receiver.requests
+    ]
+    created = [data for event, data in documents if event == "referral.created"]
+    changes = [
+        (data["from_status"], data["to_status"]) for event, data in documents if event != "referral.created"
+    ]
+    # Submitting with no conflict accepts at once (a status change too); then the rejection.
+    assert len(created) == 1 and created[0]["referral"]["id"] == referral.pk
+    assert created[0]["referral"]["email"] == "ada@umbrella.example" and "notes" not in created[0]["referral"]
+    assert changes[-1] == ("accepted", "rejected")
+    assert all(_verified(r, endpoint.secret) for r in receiver.requests)
