@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
@@ -113,8 +113,6 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=self._local_midnight(value))
 
     def filter_created_to(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        from datetime import timedelta
-
         return queryset.filter(created_at__lt=self._local_midnight(value + timedelta(days=1)))
 
     def filter_reached(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -127,16 +125,12 @@ class LeadFilter(django_filters.FilterSet):
         stage = self.form.cleaned_data.get("reached")
         if not stage:
             return queryset
-        from datetime import timedelta
-
         field = REACHED_AT_FIELD[Stage(stage)]
         if name == "reached_from":
             return queryset.filter(**{f"{field}__gte": self._local_midnight(value)})
         return queryset.filter(**{f"{field}__lt": self._local_midnight(value + timedelta(days=1))})
 
     def filter_not_contacted(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        from datetime import timedelta
-
         from django.utils import timezone
 
         cutoff = timezone.now() - timedelta(hours=float(value))

@@ -75,10 +75,12 @@ def tenant_context(organization: Organization, *, user_id: int | None = None) ->
 
     On a clean exit the previous organization (if any) is restored, both in the
     ContextVar and in the database setting; on an exception the rollback of
-    the block undoes the setting.
+    the block undoes the setting. As the outermost transaction (every request and
+    task), there is nothing to read or restore: the setting ends with the transaction.
     """
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        previous = _read_db_context()
+        previous = _read_db_context() if nested else ("", "")
         token = _current_organization.set(organization)
         try:
             _write_db_context(str(organization.pk), str(user_id) if user_id else previous[1])
@@ -89,7 +91,7 @@ def tenant_context(organization: Organization, *, user_id: int | None = None) ->
         else:
             _current_organization.reset(token)
             # A block marked for rollback undoes the setting itself when it exits.
-            if not transaction.get_rollback():
+            if nested and not transaction.get_rollback():
                 _write_db_context(*previous)
 
 

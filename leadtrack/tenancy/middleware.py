@@ -49,21 +49,21 @@ class TenantMiddleware:
         return self.get_response(request)
 
     def _tenant_request(self, request: HttpRequest, slug: str) -> HttpResponse:
-        with transaction.atomic():
-            organization = Organization.objects.filter(slug=slug).first()
-            if organization is None:
+        # Organizations are not tenant-owned: found before the request's transaction, so
+        # that tenant_context opens it as the outermost one (no setting to read or restore).
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            raise Http404("No such organization")
+        with context.tenant_context(organization, user_id=request.user.pk):
+            membership = Membership.objects.filter(user=request.user).first()
+            if membership is None:
                 raise Http404("No such organization")
-            with context.tenant_context(organization, user_id=request.user.pk):
-                membership = (
-                    Membership.objects.filter(user=request.user).select_related("organization").first()
-                )
-                if membership is None:
-                    raise Http404("No such organization")
-                request.organization = organization
-                request.membership = membership
-                response = self.get_response(request)
-                _rollback_on_server_error(response)
-                return response
+            membership.organization = organization
+            request.organization = organization
+            request.membership = membership
+            response = self.get_response(request)
+            _rollback_on_server_error(response)
+            return response
 
 
 def _rollback_on_server_error(response: HttpResponse) -> None:
