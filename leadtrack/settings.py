@@ -52,6 +52,12 @@ INSTALLED_APPS = [
     "referrals",
     "reports",
     "reports.quarterly.apps.QuarterlyReportsConfig",
+    "reports.attribution.apps.AttributionConfig",
+    "funnel.scoring.apps.ScoringConfig",
+    "funnel.predictions.apps.PredictionsConfig",
+    "funnel.routing.apps.RoutingConfig",
+    "capture.forms.apps.WebFormsConfig",
+    "capture.tracking.apps.TrackingConfig",
     "leadtrack.api",
 ]
 

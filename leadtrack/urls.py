@@ -24,9 +24,18 @@ urlpatterns = [
     path("o/<slug:org_slug>/leads/export/", include("leads.imports.export_urls")),
     path("o/<slug:org_slug>/leads/", include("leads.urls")),
     path("o/<slug:org_slug>/reports/referrals/", include("reports.quarterly.urls")),
+    path("o/<slug:org_slug>/scoring/", include("funnel.scoring.urls")),
+    path("o/<slug:org_slug>/predictions/", include("funnel.predictions.urls")),
+    path("o/<slug:org_slug>/routing/", include("funnel.routing.urls")),
+    path("o/<slug:org_slug>/forms/", include("capture.forms.urls")),
+    path("o/<slug:org_slug>/tracking/", include("capture.tracking.urls")),
+    path("o/<slug:org_slug>/dashboards/attribution/", include("reports.attribution.urls")),
     path("o/<slug:org_slug>/", include("reports.urls")),
     path("o/<slug:org_slug>/", include("referrals.urls")),
     path("r/", include("referrals.public_urls")),
+    # Public web capture: form posts and embeds, the tracking script and its event endpoint.
+    path("f/", include("capture.forms.public_urls")),
+    path("t/", include("capture.tracking.public_urls")),
 ]
 
 # JSON 404 for unknown /api/ paths; the usual page for everything else.

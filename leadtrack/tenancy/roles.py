@@ -46,6 +46,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Any member of the organization refers people they know (employee referrals).
     "referrals.submit": INTERNAL,
     "portal.use": frozenset({Role.PARTNER}),
+    # Qualification: scoring rules and the automatic MQL threshold, routing rules and the SLA
+    "scoring.manage": frozenset({Role.ADMIN}),
+    "leads.qualify": frozenset({Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    "routing.manage": frozenset({Role.ADMIN}),
+    "sla.view": frozenset({Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    "predictions.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Web capture: forms, the tracking snippet, e-mail event webhooks
+    "forms.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    "tracking.manage": frozenset({Role.ADMIN, Role.MANAGER}),
 }
 
 

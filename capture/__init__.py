@@ -1,0 +1,1 @@
+"""Web capture: embeddable forms and first-party visit tracking (issue 9)."""

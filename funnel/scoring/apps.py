@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ScoringConfig(AppConfig):
+    name = "funnel.scoring"
+    label = "scoring"
+    verbose_name = "Lead scoring"
+    default_auto_field = "django.db.models.BigAutoField"
