@@ -14,3 +14,5 @@ lead_updated = Signal()
 lead_stage_changed = Signal()
 # kwargs: organization_id, lead_id, activity_id, kind
 activity_logged = Signal()
+# kwargs: organization_id, lead_id, score, previous_score (sent by the scoring service after it commits)
+lead_scored = Signal()
