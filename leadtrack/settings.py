@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_countries",
     "leadtrack.tenancy",
     "leadtrack.accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "leads",
     "leads.imports",
     "funnel",
@@ -137,6 +140,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Members with these roles pass a second factor (TOTP or a recovery code) before any page of the
+# organization (A7). API keys are machine credentials and are not affected.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["admin", "manager"])
+OTP_TOTP_ISSUER = "LeadTrack"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 3600
 

@@ -1,7 +1,7 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadtrack import views
+from leadtrack.accounts import mfa_views
 from leadtrack.accounts import views as account_views
 from leadtrack.tenancy import views as tenancy_views
 
@@ -9,7 +9,10 @@ urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", account_views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", mfa_views.LoginView.as_view(), name="login"),
+    path("accounts/mfa/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("accounts/mfa/setup/", mfa_views.mfa_setup, name="mfa_setup"),
+    path("accounts/mfa/recovery-codes/", mfa_views.mfa_recovery_codes, name="mfa_recovery_codes"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
     path(

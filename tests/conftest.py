@@ -14,7 +14,7 @@ from django.test.utils import override_settings
 from leadtrack.celery import app as celery_app
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.roles import Role
-from tests.factories import OrganizationFactory, UserFactory, add_member
+from tests.factories import OrganizationFactory, UserFactory, add_member, verify_second_factor
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -100,6 +100,7 @@ def login(client):
 
     def _login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        verify_second_factor(client, user)
         return client
 
     return _login

@@ -51,3 +51,21 @@ def make_lead(org, *, actor=None, **data):
     data.setdefault("company", "Initech")
     with tenant_context(org):
         return lead_create(org=org, actor=actor, data=data)
+
+
+def verify_second_factor(client, user) -> None:
+    """Finish a signed-in test client's session as the second-factor page would.
+
+    The person gets a real confirmed authenticator (the A7 tests drive the pages themselves);
+    the session then remembers it, as after a successful code.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from leadtrack.accounts import mfa
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    session = client.session
+    session[mfa.SESSION_KEY] = device.persistent_id
+    session.save()

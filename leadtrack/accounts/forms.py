@@ -15,3 +15,14 @@ class SignupForm(forms.Form):
         if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_confirm"):
             self.add_error("password_confirm", "The two passwords differ.")
         return cleaned
+
+
+class MfaTokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

@@ -15,6 +15,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
+from leadtrack.accounts import mfa
 from leadtrack.accounts.models import User
 from leadtrack.api.models import ApiKey, Scope
 from leadtrack.api.selectors import api_key_for_token
@@ -134,6 +135,8 @@ class OrgSessionAuthentication(SessionAuthentication):
         membership = Membership.objects.filter(organization=organization, user=user).first()
         if membership is None:
             raise exceptions.NotFound("No such organization.")
+        if mfa.mfa_required(membership.role) and not mfa.session_verified(request._request):
+            raise exceptions.PermissionDenied("Two-step verification is required: verify this session first.")
         return user, ApiAccess(organization, membership, user, _session_scopes(membership.role))
 
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
+from leadtrack.accounts import mfa
 from leadtrack.tenancy import context
 from leadtrack.tenancy.models import Membership, Organization
 
@@ -59,6 +62,10 @@ class TenantMiddleware:
             if membership is None:
                 raise Http404("No such organization")
             membership.organization = organization
+            if mfa.mfa_required(membership.role) and not mfa.session_verified(request):
+                # The password alone does not open an admin's or a manager's organization.
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{reverse('mfa_verify')}?{query}")
             request.organization = organization
             request.membership = membership
             response = self.get_response(request)

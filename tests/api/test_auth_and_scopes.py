@@ -13,7 +13,7 @@ from leadtrack.api.services import api_key_create, api_key_revoke
 from leadtrack.tenancy.context import tenant_context
 from tests.api.routes import VALUE_PARAMS, api_operations, request
 from tests.api.world import build_world
-from tests.factories import make_lead
+from tests.factories import make_lead, verify_second_factor
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ class TestSessions:
     def _client(self, user, org_slug=None):
         client = APIClient()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        verify_second_factor(client, user)
         if org_slug:
             client.credentials(HTTP_X_ORGANIZATION=org_slug)
         return client

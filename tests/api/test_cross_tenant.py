@@ -12,6 +12,7 @@ from leads.models import Activity, Industry, Lead
 from leadtrack.tenancy.context import tenant_context
 from tests.api.routes import api_operations, request
 from tests.api.world import build_world
+from tests.factories import verify_second_factor
 
 BODIES = {
     "transitions": {"to_stage": "mql"},
@@ -53,6 +54,7 @@ def test_every_operation_answers_404_for_another_organizations_ids(
 
         caller = APIClient()
         caller.force_login(dana, backend="django.contrib.auth.backends.ModelBackend")
+        verify_second_factor(caller, dana)
         caller.credentials(HTTP_X_ORGANIZATION=org.slug)
     _, theirs = worlds
     before = _snapshot(other_org)

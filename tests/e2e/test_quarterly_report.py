@@ -6,7 +6,9 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from leadtrack.accounts.models import User
 from leadtrack.tenancy.demo import DEMO_PASSWORD
+from tests.e2e.conftest import pass_second_factor
 
 
 def test_manager_reads_and_downloads_the_quarterly_referral_report(page, transactional_db):
@@ -16,6 +18,7 @@ def test_manager_reads_and_downloads_the_quarterly_referral_report(page, transac
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, User.objects.get(email="manager@robotix.example"))
 
     page.goto("/o/robotix/")
     page.get_by_role("link", name="Referral report").click()

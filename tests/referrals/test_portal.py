@@ -12,7 +12,7 @@ from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.roles import Role
 from referrals.models import Referral, RewardLedgerEntry
 from referrals.selectors import PORTAL_REFERRAL_FIELDS, PORTAL_REWARD_FIELDS
-from tests.factories import UserFactory, add_member, make_lead
+from tests.factories import UserFactory, add_member, make_lead, verify_second_factor
 from tests.referrals.conftest import submit
 from tests.referrals.test_services import win
 
@@ -223,7 +223,10 @@ def test_portal_and_partner_list_queries_do_not_grow_with_referrals(org, pat, mi
 
     partner_client, manager_client = Client(), Client()
     partner_client.force_login(pat, backend="django.contrib.auth.backends.ModelBackend")
+    verify_second_factor(partner_client, pat)
     manager_client.force_login(mike, backend="django.contrib.auth.backends.ModelBackend")
+
+    verify_second_factor(manager_client, mike)
 
     def counts() -> tuple[int, int]:
         partner_client.get("/o/acme/portal/")  # warm the session

@@ -23,7 +23,7 @@ from leadtrack.api.services import api_key_create
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.roles import Role
 from tests.api.routes import api_operations, request
-from tests.factories import OrganizationFactory, UserFactory, add_member
+from tests.factories import OrganizationFactory, UserFactory, add_member, verify_second_factor
 
 REQUESTS = int(os.environ.get("T1_REQUESTS", "10000"))
 SEED = int(os.environ.get("T1_SEED", "20261125"))
@@ -80,6 +80,7 @@ class Tenant:
         self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         self.browser = APIClient()
         self.browser.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+        verify_second_factor(self.browser, admin)
         self.lead_ids: list[int] = []
         self.activity_ids: list[int] = []
         self.created = 0

@@ -9,12 +9,13 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from leadtrack.accounts.session_timeouts import LAST_SEEN_AT, SIGNED_IN_AT
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, verify_second_factor
 
 
 def _sign_in(client: Client, user, password: str = TEST_PASSWORD) -> str:
     response = client.post("/accounts/login/", {"username": user.email, "password": password})
     assert response.status_code == 302, "sign-in failed"
+    verify_second_factor(client, user)  # an admin's session opens the organization after both steps
     return client.cookies["sessionid"].value
 
 

@@ -15,13 +15,14 @@ from reports.quarterly.exports import report_markdown
 from reports.quarterly.models import ReportDelivery, ReportSubscription
 from reports.quarterly.pdf import report_pdf
 from reports.quarterly.selectors import Quarter, quarterly_report
-from tests.factories import make_lead
+from tests.factories import make_lead, verify_second_factor
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 
 
 def test_empty_quarter_renders_dashes_and_no_data(org, mike, client):
     client.force_login(mike)
+    verify_second_factor(client, mike)
     response = client.get("/o/acme/reports/referrals/2031-Q3/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -136,6 +137,7 @@ def test_no_email_without_subscribers(pacific, settings, monkeypatch):
 
 def test_manager_subscribes_from_the_page(org, mike, client):
     client.force_login(mike)
+    verify_second_factor(client, mike)
     url = "/o/acme/reports/referrals/2025-Q2/"
     response = client.post("/o/acme/reports/referrals/subscription/", {"subscribe": "on", "next": url})
     assert response.status_code == 302 and response["Location"] == url

@@ -14,7 +14,7 @@ from leadtrack.api.services import api_key_create
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Organization
 from leadtrack.tenancy.roles import Role
-from tests.factories import UserFactory, add_member
+from tests.factories import UserFactory, add_member, verify_second_factor
 
 Q2 = "/o/robotix/reports/referrals/2025-Q2/"
 ROBOTIX_NAMES = (
@@ -31,6 +31,7 @@ def manager_client(robotix, client):
     user = UserFactory(email="qr-manager@robotix.example", full_name="Quinn Manager")
     add_member(robotix, user, Role.MANAGER)
     client.force_login(user)
+    verify_second_factor(client, user)
     return client
 
 
@@ -39,6 +40,7 @@ def viewer_client(robotix, client):
     user = UserFactory(email="qr-viewer@robotix.example", full_name="Quinn Viewer")
     add_member(robotix, user, Role.VIEWER)
     client.force_login(user)
+    verify_second_factor(client, user)
     return client
 
 
@@ -163,6 +165,7 @@ def test_northwind_report_contains_no_robotix_data(northwind, client):
     user = UserFactory(email="qr-nw@northwind.example")
     add_member(northwind, user, Role.MANAGER)
     client.force_login(user)
+    verify_second_factor(client, user)
     url = "/o/northwind/reports/referrals/2025-Q2/"
     page = client.get(url)
     assert page.status_code == 200
@@ -182,6 +185,7 @@ def test_other_organization_gets_404(northwind, client):
     outsider = UserFactory(email="qr-outsider@northwind.example")
     add_member(northwind, outsider, Role.ADMIN)
     client.force_login(outsider)
+    verify_second_factor(client, outsider)
     assert client.get(Q2).status_code == 404
     assert client.get(Q2 + "?format=md").status_code == 404
     assert client.get(Q2 + "notes/").status_code == 404

@@ -11,6 +11,7 @@ from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.demo import DEMO_PEOPLE
 from leadtrack.tenancy.models import Invitation, Membership, Organization
 from leadtrack.tenancy.roles import Role
+from tests.factories import verify_second_factor
 
 
 def _invitation_link() -> str:
@@ -205,6 +206,7 @@ def test_a_partner_lands_in_the_portal_not_on_internal_pages(client, org):
     partner = UserFactory()
     add_member(org, partner, Role.PARTNER)
     client.force_login(partner, backend="django.contrib.auth.backends.ModelBackend")
+    verify_second_factor(client, partner)
     assert client.get("/")["Location"] == f"/o/{org.slug}/portal/"
     assert client.get(f"/o/{org.slug}/")["Location"] == f"/o/{org.slug}/portal/"
     assert client.get(f"/o/{org.slug}/settings/members/").status_code == 403

@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadtrack.tenancy.roles import INTERNAL, PERMISSIONS, Role, role_can
-from tests.factories import UserFactory, add_member
+from tests.factories import UserFactory, add_member, verify_second_factor
 
 
 def _tenant_get_routes() -> list[tuple[str, str]]:
@@ -43,6 +43,7 @@ def test_every_tenant_page_answers_each_role_as_the_table_says(client, org, role
     user = UserFactory()
     add_member(org, user, role)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verify_second_factor(client, user)
     routes = _tenant_get_routes()
     assert routes, "no tenant pages found"
     mismatches = []
