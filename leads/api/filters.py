@@ -7,10 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from leads.models import Activity, ActivityKind, Campaign, ChannelType, Lead, Source, SpendEntry
+from leadtrack.filters import FilterSet
 from leadtrack.tenancy.models import Organization
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(FilterSet):
     lead = django_filters.ModelChoiceFilter(queryset=Lead.unscoped.none())
     kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices)
     occurred_from = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
@@ -45,7 +46,7 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
         return qs.filter(**{self.field_name: value == "true"})
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(FilterSet):
     channel_type = django_filters.ChoiceFilter(choices=ChannelType.choices)
     is_inbound = StrictBooleanFilter()
     is_referral = StrictBooleanFilter()
@@ -59,7 +60,7 @@ class SourceFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     source = django_filters.ModelChoiceFilter(queryset=Source.unscoped.none())
     channel_type = django_filters.ChoiceFilter(choices=ChannelType.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
@@ -77,7 +78,7 @@ class CampaignFilter(django_filters.FilterSet):
         return queryset.exclude(start_date__gt=value).exclude(end_date__lt=value)
 
 
-class SpendEntryFilter(django_filters.FilterSet):
+class SpendEntryFilter(FilterSet):
     source = django_filters.ModelChoiceFilter(queryset=Source.unscoped.none())
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.unscoped.none())
     channel_type = django_filters.ChoiceFilter(choices=ChannelType.choices)
