@@ -27,7 +27,9 @@ def add_rule(org, **data):
 
 def log(org, lead, kind, *, days_ago: float, url: str = "") -> None:
     with tenant_context(org):
-        activity_log(org=org, actor=None, lead_id=lead.pk, kind=kind, occurred_at=days_before(days_ago), url=url)
+        activity_log(
+            org=org, actor=None, lead_id=lead.pk, kind=kind, occurred_at=days_before(days_ago), url=url
+        )
 
 
 def settings_set(org, *, auto_mql_enabled=False, mql_threshold=60, bant_required=4):
@@ -56,7 +58,12 @@ def model(org, robotics):
             org, name="Senior title", kind=RuleKind.SENIORITY, title_keywords="VP, Director, Chief", points=10
         ),
         "size": add_rule(
-            org, name="100-999 employees", kind=RuleKind.EMPLOYEES, employees_min=100, employees_max=999, points=5
+            org,
+            name="100-999 employees",
+            kind=RuleKind.EMPLOYEES,
+            employees_min=100,
+            employees_max=999,
+            points=5,
         ),
         "demo": add_rule(
             org,

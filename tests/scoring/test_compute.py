@@ -23,9 +23,7 @@ def test_decay_halves_points_every_half_life():
 
 @pytest.fixture
 def scored_lead(org, model, robotics):
-    lead = make_lead(
-        org, company="Cobot Works", job_title="VP Operations", employees=250, industry=robotics
-    )
+    lead = make_lead(org, company="Cobot Works", job_title="VP Operations", employees=250, industry=robotics)
     log(org, lead, ActivityKind.DEMO, days_ago=20)
     for days in (0, 7, 14):
         log(org, lead, ActivityKind.EMAIL_REPLIED, days_ago=days)
@@ -77,7 +75,9 @@ def test_history_is_written_only_when_the_score_changes(org, scored_lead):
     with tenant_context(org):
         first = lead_rescore(org=org, lead_id=scored_lead.pk, reason="activity_logged", now=NOW)
         again = lead_rescore(org=org, lead_id=scored_lead.pk, reason="activity_logged", now=NOW)
-        history = list(ScoreChange.objects.filter(lead=scored_lead).values_list("previous_score", "score", "reason"))
+        history = list(
+            ScoreChange.objects.filter(lead=scored_lead).values_list("previous_score", "score", "reason")
+        )
     assert first.changed and not again.changed
     assert history == [(0, 63, "activity_logged")]
 
