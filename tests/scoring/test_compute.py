@@ -43,6 +43,14 @@ def test_it_scores_fit_and_behaviour_with_decay_as_counted_by_hand(org, scored_l
     # Replies 0, 7 and 14 days ago, 10 points, half-life 7, at most 2 counted: 10 + 5 = 15.
     # Pricing visit (no decay) 8; the blog visit and the call match no rule.
     points = {line["name"]: line["points"] for line in record.explanation}
+    assert list(points.items()) == [
+        ("Robotics", 15),
+        ("Senior title", 10),
+        ("100-999 employees", 5),
+        ("Saw a demo", 10),
+        ("Replies", 15),
+        ("Pricing page", 8),
+    ]
     assert points == {
         "Robotics": 15,
         "Senior title": 10,
@@ -54,7 +62,7 @@ def test_it_scores_fit_and_behaviour_with_decay_as_counted_by_hand(org, scored_l
     assert result.score == stored == record.score == 63
     assert record.behaviour_points == 33
     # The explanation is in rule order and adds up to the denormalized score.
-    assert [line["name"] for line in record.explanation][0] == "Robotics"
+    assert [line["name"] for line in record.explanation] == list(points)
     assert sum(line["points"] for line in record.explanation) == stored
 
 
