@@ -164,7 +164,8 @@ def score_compute(
             points = round(raw)
             label = "activity" if len(counted) == 1 else "activities"
             newest_age = max(0, (now - counted[0].occurred_at).days)
-            detail = f"{len(counted)} {label}, the latest {newest_age} d ago"
+            when = "today" if newest_age == 0 else f"{newest_age} d ago"
+            detail = f"{len(counted)} {label}, the latest {when}"
             category = "behaviour"
         else:
             detail = _fit_detail(rule, lead)
@@ -626,7 +627,7 @@ def bant_update(
     )
     values = {"budget": budget, "authority": authority, "need": need, "timeline": timeline}
     changes = {
-        f"BANT {name}": [getattr(checklist, name), value]
+        f"BANT {name}": ["yes" if getattr(checklist, name) else "no", "yes" if value else "no"]
         for name, value in values.items()
         if getattr(checklist, name) != value
     }

@@ -258,9 +258,9 @@ def test_a_rep_ticks_bant_on_their_own_lead(login, org, bob):
     with tenant_context(org):
         change = LeadChange.objects.filter(lead=lead).latest("changed_at")
     assert change.changes == {
-        "BANT budget": [False, True],
-        "BANT need": [False, True],
-        "BANT timeline": [False, True],
+        "BANT budget": ["no", "yes"],
+        "BANT need": ["no", "yes"],
+        "BANT timeline": ["no", "yes"],
     }
 
 
