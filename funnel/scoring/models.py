@@ -1,5 +1,5 @@
 """Rule-based lead scoring: the organization's rules, each lead's explained score and its history,
-the BANT checklist, and the progress of bulk rescorings (docs: README "Lead scoring")."""
+the BANT checklist, and the progress of bulk rescorings (how a score is computed: services.py)."""
 
 from __future__ import annotations
 
