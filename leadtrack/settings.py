@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-nightly-snapshots": {"task": "reports.snapshot_fanout", "schedule": crontab(minute=5)},
     # Hourly fan-out: last quarter's referral report e-mailed to subscribers on the first working day.
     "reports-quarterly-email": {"task": "reports.quarterly.email_fanout", "schedule": crontab(minute=20)},
+    # Behaviour points decay: rescore the leads holding some, nightly at 03:10 UTC.
+    "scoring-nightly-decay": {"task": "scoring.rescore_decay_fanout", "schedule": crontab(hour=3, minute=10)},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",

@@ -5,9 +5,6 @@ reports/queries.py (families: funnel, speed, spend, pipeline) and the
 organization's report settings. Ratios keep their numerator and denominator;
 a denominator of 0 gives ``value=None`` (shown as "—", never 0 % or an error).
 
-Not in the registry yet, on purpose:
-- "% of MQLs meeting BANT": there is no BANT qualification data yet.
-
 Virality K and viral cycle time are the referrals app's (referrals.selectors.referral_metrics,
 family "referral"): the registry delegates to that one implementation.
 """
@@ -213,7 +210,15 @@ _rate(
     "Of the leads from referral sources created in the period, reached MQL / leads, as of now (cohort).",
     "cohort",
 )
-
+_rate(
+    "mqls_meeting_qualification",
+    "% of MQLs meeting qualification criteria",
+    "mqls_bant",
+    "mqls",
+    "Flow: of the leads that first reached MQL in the period, the share whose BANT checklist (budget, "
+    "authority, need, timeline) meets the organization's BANT rule (lead scoring settings), as ticked now.",
+    "flow",
+)
 
 # --- Money --------------------------------------------------------------------------------
 SPEND_DEFINITION = (

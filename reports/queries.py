@@ -174,6 +174,12 @@ FUNNEL_MEASURES: dict[str, str] = {
         f"count(*) FILTER (WHERE e.kind = 'lead' AND s.is_referral AND l.stage = '{WON}' "
         "AND l.closed_at < %(as_of)s)"
     ),
+    # MQLs whose BANT checklist meets the organization's BANT rule (funnel.scoring keeps
+    # meets_criteria in step with the rule); the checklist as it stands now.
+    "mqls_bant": (
+        "count(*) FILTER (WHERE e.kind = 'mql' AND EXISTS (SELECT 1 FROM scoring_bantchecklist q "
+        "WHERE q.organization_id = l.organization_id AND q.lead_id = l.id AND q.meets_criteria))"
+    ),
     "won_amount": "coalesce(sum(l.won_amount) FILTER (WHERE e.kind = 'won'), 0)",
     "won_value_12m": "coalesce(sum(l.value_12m) FILTER (WHERE e.kind = 'won'), 0)",
     "paid_won_amount": (

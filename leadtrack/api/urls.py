@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from funnel.scoring.api.views import LeadScoreApi
 from leadtrack.api import endpoints
 from reports.quarterly.api import QuarterlyReferralReportApi
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("users/", endpoints.UserListApi.as_view(), name="api-users"),
     path("users/<int:user_id>/", endpoints.UserDetailApi.as_view(), name="api-user"),
     path("", include("leads.api.urls")),
+    path("leads/<int:lead_id>/score/", LeadScoreApi.as_view(), name="api-lead-score"),
     path(
         "reports/referrals/<int:year>-Q<int:quarter>/",
         QuarterlyReferralReportApi.as_view(),

@@ -59,6 +59,8 @@ EXPECTED = {
     # Referral leads L4 L5: both reached MQL (L4 by skipping it), L5 won.
     "referral_conversion": 1 / 2,
     "referral_mql_rate": 2 / 2,
+    # No lead has a BANT checklist here: 0 of the 7 MQLs (counted with checklists in tests/scoring).
+    "mqls_meeting_qualification": 0 / 7,
     # No customer referred anyone and no customer was won before Q2: K and the viral cycle are "—"
     # (counted by hand with data in test_referral_metrics.py).
     "virality": None,

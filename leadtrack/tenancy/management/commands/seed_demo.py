@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from funnel.scoring.demo import seed_demo_scoring
 from leadtrack.tenancy.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_demo_organizations
 from leadtrack.tenancy.demo_data import DEMO_DATASETS, demo_data_seed
 from referrals.demo import DEMO_PARTNERS, seed_demo_referrals
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         referrals = seed_demo_referrals()
         self.stdout.write(
             "Demo referrals: " + ", ".join(f"{n} {name}" for name, n in referrals.items()) + " created"
+        )
+        self.stdout.write(
+            "Demo scoring: " + ", ".join(f"{n} {name}" for name, n in seed_demo_scoring().items())
         )
         if not options["quiet_logins"]:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
