@@ -77,8 +77,13 @@ def predictions_write(*, org: Organization, model: PredictionModel, now: datetim
         scored += len(values)
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM predictions_leadprediction WHERE organization_id = %s AND model_id <> %s",
-            [org.pk, model.pk],
+            """DELETE FROM predictions_leadprediction p
+            WHERE p.organization_id = %(org)s AND (p.model_id <> %(model)s OR NOT EXISTS (
+                SELECT 1 FROM leads_lead l
+                WHERE l.organization_id = p.organization_id AND l.id = p.lead_id
+                    AND l.deleted_at IS NULL AND l.stage = ANY(%(open)s)
+            ))""",
+            {"org": org.pk, "model": model.pk, "open": [str(stage) for stage in OPEN_STAGES]},
         )
     return scored
 
