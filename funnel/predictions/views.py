@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from funnel.predictions import selectors, services
 from funnel.predictions.training import CV_FOLDS, HOLDOUT_SHARE, REGULARIZATION_C
@@ -50,10 +50,13 @@ def model_overview(request: HttpRequest) -> HttpResponse:
         return render(request, "predictions/model.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @org_permission_required("predictions.manage")
 def model_retrain(request: HttpRequest) -> HttpResponse:
+    """POST: "retrain now". GET (a reload of the URL) goes back to the model page."""
     org = request.organization
+    if request.method != "POST":
+        return redirect("predictions_model", org_slug=org.slug)
     try:
         run = services.prediction_retrain_request(
             org=org, actor=request.user, token=request.POST.get("token", "")

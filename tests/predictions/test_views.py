@@ -82,8 +82,11 @@ def test_a_bad_token_is_a_message_never_a_500(login, org, alice, token):
         assert not TrainingRun.objects.filter(organization=org).exists()
 
 
-def test_retrain_is_post_only(login, org, alice):
-    assert login(alice).get(retrain_url(org)).status_code == 405
+def test_a_get_of_retrain_goes_back_to_the_model_page_and_trains_nothing(login, org, alice):
+    response = login(alice).get(retrain_url(org))
+    assert response.status_code == 302 and response["Location"] == model_url(org)
+    with tenant_context(org):
+        assert not TrainingRun.objects.filter(organization=org).exists()
 
 
 def _lead_url(org, lead):
