@@ -114,8 +114,13 @@ def history_get(*, org: Organization) -> History:
     counts = _fetch(
         "SELECT count(*) FILTER (WHERE stage = %(won)s) AS won, "
         "count(*) FILTER (WHERE stage = ANY(%(negative)s)) AS lost "
-        "FROM leads_lead WHERE organization_id = %(org)s AND deleted_at IS NULL",
-        {"org": org.pk, "won": str(Stage.WON), "negative": [str(stage) for stage in NEGATIVE_STAGES]},
+        "FROM leads_lead WHERE organization_id = %(org)s AND deleted_at IS NULL AND stage = ANY(%(closed)s)",
+        {
+            "org": org.pk,
+            "won": str(Stage.WON),
+            "negative": [str(stage) for stage in NEGATIVE_STAGES],
+            "closed": [str(stage) for stage in CLOSED_FOR_TRAINING],
+        },
     )[0]
     return History(won=counts["won"], lost=counts["lost"])
 

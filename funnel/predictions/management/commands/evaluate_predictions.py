@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from funnel.predictions import selectors, services
-from funnel.predictions.training import train
+from funnel.predictions.features import ACTIVITY_PREFIX
+from funnel.predictions.training import Sample, train
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Organization
 
@@ -20,6 +21,13 @@ def calibration_lines(calibration: list[dict]) -> list[str]:
     return lines
 
 
+def _keep(features: dict[str, float], which: str) -> dict[str, float]:
+    if which == "all":
+        return dict(features)
+    activities = which == "activities"
+    return {name: value for name, value in features.items() if name.startswith(ACTIVITY_PREFIX) == activities}
+
+
 class Command(BaseCommand):
     help = (
         "Print cross-validated AUC, holdout AUC and calibration of the predictive score on an organization."
@@ -27,6 +35,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Organization slug.")
+        parser.add_argument(
+            "--features",
+            choices=("all", "fields", "activities"),
+            default="all",
+            help="Evaluate with the lead's fields only or its activity counts only (ablation); default all.",
+        )
 
     def handle(self, *args, **options):
         organization = Organization.objects.filter(slug=options["org"]).first()
@@ -36,11 +50,16 @@ class Command(BaseCommand):
             history = selectors.history_get(org=organization)
             if not history.enough:
                 raise CommandError(history.message)
-            result = train(services.training_samples(org=organization))
+            samples = [
+                Sample(_keep(sample.features, options["features"]), sample.won, sample.closed_at)
+                for sample in services.training_samples(org=organization)
+            ]
+            result = train(samples)
         fitted = result.won + result.lost - result.holdout_count
         fmt = lambda value: "—" if value is None else f"{value:.3f}"  # noqa: E731
         self.stdout.write(
-            f"Organization {organization.slug}: {result.won} won, {result.lost} lost or disqualified"
+            f"Organization {organization.slug}: {result.won} won, {result.lost} lost or disqualified "
+            f"(features: {options['features']})"
         )
         self.stdout.write(
             f"Cross-validated AUC ({result.cv_folds}-fold, older {fitted} leads): "
