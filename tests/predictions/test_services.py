@@ -324,3 +324,15 @@ def test_a_retrain_request_needs_a_well_formed_token_and_queues_once(
             first = services.prediction_retrain_request(org=org, actor=mike, token=token)
             second = services.prediction_retrain_request(org=org, actor=mike, token=token)
     assert first.pk == second.pk and len(callbacks) == 1
+
+
+def test_the_forecast_task_takes_one_snapshot_per_month(org, alice):
+    _tiny_forecast(org, alice)
+    from funnel.predictions.tasks import forecast_snapshot_task
+
+    first = forecast_snapshot_task.delay(organization_id=org.pk).get()
+    second = forecast_snapshot_task.delay(organization_id=org.pk).get()
+    with tenant_context(org):
+        snapshot = ForecastSnapshot.objects.get(organization=org)
+    assert first == second == snapshot.pk
+    assert snapshot.expected_wins == pytest.approx(1.6)
