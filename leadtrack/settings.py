@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-quarterly-email": {"task": "reports.quarterly.email_fanout", "schedule": crontab(minute=20)},
     # Behaviour points decay: rescore the leads holding some, nightly at 03:10 UTC.
     "scoring-nightly-decay": {"task": "scoring.rescore_decay_fanout", "schedule": crontab(hour=3, minute=10)},
+    # Hourly fan-out: each organization's predictive model is retrained at 03:xx its local time.
+    "predictions-nightly-retrain": {"task": "predictions.retrain_fanout", "schedule": crontab(minute=35)},
+    # Hourly fan-out: the month's win forecast is taken on the first day of the local month (once).
+    "predictions-monthly-forecast": {"task": "predictions.forecast_fanout", "schedule": crontab(minute=50)},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",

@@ -34,6 +34,9 @@ class Family(StrEnum):
     PIPELINE = "pipeline"
     SETTINGS = "settings"
     REFERRAL = "referral"  # a row's "referral" is referrals.selectors.ReferralMetrics, or None
+    # Measures of a month's forecast snapshot (funnel.predictions.selectors.ForecastRow.as_measures);
+    # dashboards and their slices do not carry them: "—" there.
+    FORECAST = "forecast"
 
 
 @dataclass(frozen=True)
@@ -479,6 +482,39 @@ _register(
         "referrals submitted in the period; for the whole organization only.",
         frozenset({Family.REFERRAL}),
         _referral(lambda metrics: Value(metrics.viral_cycle_days, n=metrics.viral_cycle_n)),
+    )
+)
+
+# --- Win forecast (the predictive score's monthly snapshot, funnel.predictions) -------------------
+_register(
+    Metric(
+        "forecasted_win_rate",
+        "Forecasted win rate",
+        Unit.RATE,
+        "Expected wins / open leads, at the forecast taken at the start of the month: expected wins are "
+        "the Σ of the active model's win probabilities of the leads open then. Compare it with the actual "
+        "win rate of the same leads.",
+        frozenset({Family.FORECAST}),
+        lambda row, settings: (
+            ratio(row.get("forecast_expected_wins"), row.get("forecast_open_leads"))
+            if row.get("forecast_open_leads") is not None
+            else Value(None)
+        ),
+    )
+)
+_register(
+    Metric(
+        "forecast_actual_win_rate",
+        "Actual win rate (forecast leads)",
+        Unit.RATE,
+        "Of the leads open when the month's forecast was taken, those closed won within that month (local "
+        "calendar) / those leads; known once the month is over.",
+        frozenset({Family.FORECAST}),
+        lambda row, settings: (
+            ratio(row.get("forecast_actual_wins"), row.get("forecast_open_leads"))
+            if row.get("forecast_actual_wins") is not None
+            else Value(None)
+        ),
     )
 )
 

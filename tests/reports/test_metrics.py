@@ -65,6 +65,9 @@ EXPECTED = {
     # (counted by hand with data in test_referral_metrics.py).
     "virality": None,
     "viral_cycle_time": None,
+    # Forecast metrics come from the predictions app's monthly snapshots (tests/predictions): "—" here.
+    "forecasted_win_rate": None,
+    "forecast_actual_win_rate": None,
     # Spend: $600 campaign (starts 04-10) + $400 entry = 100000 cents; Q3 entry and undated campaign out.
     "spend": 100000,
     "cpl": 100000 / 7,
