@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-nightly-snapshots": {"task": "reports.snapshot_fanout", "schedule": crontab(minute=5)},
     # Hourly fan-out: last quarter's referral report e-mailed to subscribers on the first working day.
     "reports-quarterly-email": {"task": "reports.quarterly.email_fanout", "schedule": crontab(minute=20)},
+    # Every 5 minutes, one task per organization: first-contact SLA reminders and reassignments.
+    "routing-sla-process": {"task": "funnel.routing.tasks.sla_process_all", "schedule": 300.0},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",
