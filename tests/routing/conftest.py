@@ -40,5 +40,5 @@ def make_rule(org, name, *, team=None, user=None, **conditions):
 
 def owners_of(org, leads) -> Counter:
     with tenant_context(org):
-        owners = Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner__email", flat=True)
-        return Counter(owners)
+        leads = Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+        return Counter(leads.values_list("owner__email", flat=True))

@@ -10,8 +10,8 @@ from django.db import connection
 
 from funnel.routing import services
 from funnel.routing.models import LeadRouting, RoutingOutcome, TeamMember
-from funnel.stages import Stage
 from funnel.services import stage_move
+from funnel.stages import Stage
 from leads.models import Industry, Lead, LeadChange, Source, Via
 from leads.signals import lead_scored
 from leadtrack.tenancy.context import tenant_context
@@ -77,7 +77,7 @@ def test_a_deleted_lead_frees_capacity(org, reps):
 
 
 def test_an_absent_rep_is_skipped(org, reps):
-    rae, sam, tia = reps
+    sam = reps[1]
     team = make_team(org, "Inbound", reps)
     with tenant_context(org):
         member = TeamMember.objects.get(user=sam)
@@ -143,7 +143,7 @@ def test_an_inactive_rule_is_not_tried(org, reps):
 
 
 def test_a_score_rule_routes_a_lead_once_it_is_scored(org, reps):
-    rae, sam, _ = reps
+    rae = reps[0]
     make_rule(org, "Hot leads to Rae", user=rae, min_score=50)
     lead = make_lead(org, company="Warming up")
     assert lead.owner is None  # a new lead's score is 0
