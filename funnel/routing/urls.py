@@ -24,5 +24,4 @@ urlpatterns = [
     path("sla/", views.sla_queue, name="routing_sla_queue"),
     path("sla/settings/", views.sla_settings, name="routing_sla_settings"),
     path("notifications/", views.notification_list, name="routing_notifications"),
-    path("notifications/read/", views.notifications_mark_read, name="routing_notifications_read"),
 ]

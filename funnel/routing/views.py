@@ -288,12 +288,9 @@ def sla_queue(request: HttpRequest) -> HttpResponse:
 
 @org_page("org.view")
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """One's own notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        services.notifications_mark_read(org=request.organization, user=request.user)
+        return redirect("routing_notifications", org_slug=request.organization.slug)
     notifications = list(selectors.notifications_for(org=request.organization, user=request.user)[:200])
     return render(request, "routing/notifications.html", {"notifications": notifications})
-
-
-@require_POST
-@org_page("org.view")
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    services.notifications_mark_read(org=request.organization, user=request.user)
-    return redirect("routing_notifications", org_slug=request.organization.slug)

@@ -316,7 +316,7 @@ class TestQueueAndNotifications:
         page = client.get(BASE + "notifications/").content.decode()
         assert "For Bob Rep" in page and "For Mike Manager" not in page
         assert "Notifications (1)" in page
-        assert client.post(BASE + "notifications/read/").status_code == 302
+        assert client.post(BASE + "notifications/").status_code == 302
         assert "Notifications (1)" not in client.get(BASE + "notifications/").content.decode()
         with tenant_context(org):
             assert Notification.objects.get(recipient=mike).read_at is None
