@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django_countries import countries
 
+from funnel.routing import services
 from funnel.routing.models import LeadRouting, Notification, RoutingRule, RoutingTeam, SlaPolicy, TeamMember
-from funnel.routing.services import sla_policy_get
 from funnel.stages import OPEN_STAGES
 from leads.models import Industry, Lead, Segment, Source
 from leads.regions import Region
@@ -38,7 +39,7 @@ def routing_rules(*, org: Organization) -> list[tuple[RoutingRule, list[str]]]:
 def rule_conditions(rule: RoutingRule, *, industries: dict[int, str], sources: dict[int, str]) -> list[str]:
     conditions = []
     if rule.countries:
-        conditions.append("Country: " + ", ".join(rule.countries))
+        conditions.append("Country: " + ", ".join(countries.name(code) or code for code in rule.countries))
     if rule.regions:
         conditions.append(
             "Region: " + ", ".join(str(Region(r).label) for r in rule.regions if r in Region.values)
@@ -128,7 +129,7 @@ def sla_queue(
     """Open, uncontacted leads past their first-contact deadline or within the policy's warning
     minutes of it, soonest first. Reps see their own leads; managers and admins see all."""
     now = now or timezone.now()
-    policy = sla_policy_get(org=org)
+    policy = services.sla_policy_get(org=org)
     queue = _open_uncontacted(
         LeadRouting.objects.filter(
             organization=org, sla_due_at__lte=now + datetime.timedelta(minutes=policy.warning_minutes)
@@ -149,10 +150,16 @@ class LeadSla:
 
 
 def lead_sla(*, org: Organization, lead: Lead, now: datetime.datetime | None = None) -> LeadSla:
-    record = LeadRouting.objects.filter(organization=org, lead=lead).select_related("rule").first()
-    if record is None:
-        return LeadSla(None, "", None)
+    """The lead's routing record and SLA status. A lead created in an organization without rules
+    gets its record from the SLA task a few minutes later: until then the deadline is computed here."""
     now = now or timezone.now()
+    record = LeadRouting.objects.filter(organization=org, lead=lead).first()
+    if record is None:
+        if lead.created_at < now - services.SLA_LOOKBACK:
+            return LeadSla(None, "", None)
+        record = services.lead_routing_preview(org=org, lead=lead, now=now)
+    if record.sla_due_at is None:
+        return LeadSla(record, "", None)
     if lead.first_contacted_at is not None:
         late = lead.first_contacted_at > record.sla_due_at
         return LeadSla(record, "contacted_late" if late else "contacted", None)
@@ -161,7 +168,7 @@ def lead_sla(*, org: Organization, lead: Lead, now: datetime.datetime | None = N
     minutes_left = int((record.sla_due_at - now).total_seconds() // 60)
     if minutes_left < 0:
         return LeadSla(record, "breached", minutes_left)
-    policy: SlaPolicy = sla_policy_get(org=org)
+    policy: SlaPolicy = services.sla_policy_get(org=org)
     return LeadSla(record, "due_soon" if minutes_left <= policy.warning_minutes else "on_track", minutes_left)
 
 

@@ -366,6 +366,18 @@ def lead_routing_record(
     return record
 
 
+def lead_routing_preview(*, org: Organization, lead: Lead, now: datetime.datetime) -> LeadRouting:
+    """The record the SLA task will write for a lead created without rules (unsaved)."""
+    return _record(
+        org=org,
+        policy=sla_policy_get(org=org),
+        lead_id=lead.pk,
+        created_at=lead.created_at,
+        decision=NOT_ROUTED,
+        now=now,
+    )
+
+
 def lead_routing_record_batch(
     *,
     org: Organization,

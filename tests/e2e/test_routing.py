@@ -64,7 +64,7 @@ def test_an_admin_sets_up_routing_and_the_sla_queue_fills_after_the_deadline(pag
     page.get_by_role("button", name="Save rule").click()
     rules = page.locator("#routing-rules tbody tr")
     expect(rules).to_have_count(2)
-    expect(rules.nth(0)).to_contain_text("Country: DE")
+    expect(rules.nth(0)).to_contain_text("Country: Germany")
     expect(rules.nth(0)).to_contain_text("Assign to Tia Rep")
     expect(rules.nth(1)).to_contain_text("Round robin in Inbound")
 

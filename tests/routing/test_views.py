@@ -327,3 +327,29 @@ class TestQueueAndNotifications:
         page = login(mike).get(f"/o/acme/leads/{lead.pk}/").content.decode()
         assert "Unassigned: no routing rule matched this lead." in page
         assert "First contact due" in page
+
+
+class TestLeadPanel:
+    def test_without_rules_the_panel_says_not_routed_and_shows_the_deadline(self, login, org, mike):
+        lead = make_lead(org, company="Plain")
+        page = login(mike).get(f"/o/acme/leads/{lead.pk}/").content.decode()
+        assert "Not routed: no routing rule was active when this lead arrived." in page
+        assert "First contact due" in page or "SLA breached" in page
+
+    def test_an_old_imported_lead_has_no_deadline(self, login, org, mike):
+        from tests.routing.conftest import make_lead_at
+
+        lead = make_lead_at(org, datetime(2025, 1, 6, 10, tzinfo=UTC), company="History")
+        page = login(mike).get(f"/o/acme/leads/{lead.pk}/").content.decode()
+        assert "it was not routed and has no first-contact deadline" in page
+
+    def test_a_contacted_lead_says_whether_it_was_in_time(self, login, org, mike, bob):
+        from leads.services import activity_log
+
+        lead = make_lead(org, company="Called", owner=bob)
+        with tenant_context(org):
+            services.sla_process(org=org)
+            LeadRouting.objects.filter(lead=lead).update(sla_due_at=datetime(2026, 1, 5, 10, tzinfo=UTC))
+            activity_log(org=org, actor=bob, lead_id=lead.pk, kind="call")
+        page = login(mike).get(f"/o/acme/leads/{lead.pk}/").content.decode()
+        assert "after the SLA deadline of 2026-01-05 10:00" in page
