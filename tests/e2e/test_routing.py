@@ -28,8 +28,8 @@ def _new_lead(page, company, country):
     page.get_by_label("Company:", exact=True).fill(company)
     page.get_by_label("Country:", exact=True).select_option(label=country)
     page.get_by_label("Owner:", exact=True).select_option(label="Unassigned")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("heading", name=company)).to_be_visible()
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_text(f"Lead {company} created.")).to_be_visible()
 
 
 def test_an_admin_sets_up_routing_and_the_sla_queue_fills_after_the_deadline(page, login_as, alice, org):
