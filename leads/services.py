@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funnel.models import StageTransition
+from funnel.routing.services import lead_route_new, lead_routing_record
 from funnel.stages import Stage
 from leads import rules, signals
 from leads.models import MEETING_KINDS, OUTBOUND_KINDS, Activity, ActivityKind, Lead, LeadChange, Via
@@ -159,8 +160,11 @@ def lead_create(
         if created_at > timezone.now():
             raise ValidationError({"created_at": "Cannot be in the future."})
         lead.created_at = created_at
+    # Routing rules give an owner unless one was given (funnel/routing: every channel comes here).
+    routing = lead_route_new(org=org, lead=lead, owner_given=data.get("owner") is not None)
     _validate(org=org, lead=lead)
     _save_guarding_duplicates(org=org, lead=lead)
+    lead_routing_record(org=org, lead=lead, decision=routing)
     StageTransition.objects.create(
         organization=org, lead=lead, from_stage="", to_stage=Stage.LEAD, at=lead.created_at, by=actor, via=via
     )

@@ -254,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
     "predictions-nightly-retrain": {"task": "predictions.retrain_fanout", "schedule": crontab(minute=35)},
     # Hourly fan-out: the month's win forecast is taken on the first day of the local month (once).
     "predictions-monthly-forecast": {"task": "predictions.forecast_fanout", "schedule": crontab(minute=50)},
+    # Every 5 minutes, one task per organization: first-contact SLA reminders and reassignments.
+    "routing-sla-process": {"task": "funnel.routing.tasks.sla_process_all", "schedule": 300.0},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",

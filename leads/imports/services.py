@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funnel.models import StageTransition
+from funnel.routing.services import lead_routing_record_batch, leads_route_batch
 from funnel.services import stage_move
 from funnel.stages import LADDER, Stage
 from leads import signals
@@ -450,10 +451,16 @@ def _insert_set_based(
     column_list = ", ".join(f'"{c}"' for c in columns)
 
     defaults = _new_lead_defaults(org=org, now=now)
-    lines = []
-    for index, row in candidates.items():
-        values = _lead_row_values(defaults=defaults, row=row, name_ids=name_ids)
-        lines.append(",".join([str(index), *(_copy_value(values[name]) for name in attnames)]))
+    rows_values = {
+        index: _lead_row_values(defaults=defaults, row=row, name_ids=name_ids)
+        for index, row in candidates.items()
+    }
+    # Routing rules give owners to the rows without one, the whole batch at once (funnel/routing).
+    routing = dict(zip(rows_values, leads_route_batch(org=org, rows=list(rows_values.values())), strict=True))
+    lines = [
+        ",".join([str(index), *(_copy_value(values[name]) for name in attnames)])
+        for index, values in rows_values.items()
+    ]
     copy_data = io.StringIO("\n".join(lines) + "\n")
 
     results: dict[int, RowResult] = {}
@@ -546,6 +553,14 @@ def _insert_set_based(
             per_row.append(index)
         else:
             results[index] = RowResult(index=index, status=CREATED, lead_id=lead_id)
+    lead_routing_record_batch(
+        org=org,
+        leads={
+            result.lead_id: (rows_values[index]["created_at"], routing[index])
+            for index, result in results.items()
+            if result.status == CREATED
+        },
+    )
     actor_id = actor.pk if actor else None
     for lead_id in inserted:
         transaction.on_commit(
