@@ -17,6 +17,7 @@ import json
 import time
 from functools import cache
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -170,11 +171,11 @@ def form_post(request: HttpRequest, key: str) -> HttpResponse:
     except _BadPayload as exc:
         return _error_answer(request, form, {"__all__": [str(exc)]}, {})
     now = time.time()
-    wait = spam.rate_limited(form_id=form.pk, ip=_client_ip(request), now=now)
-    if wait is not None:
+    verdict = spam.rate_limit_check(form_id=form.pk, ip=_client_ip(request), now=now)
+    if verdict.wait is not None:
         errors = {"__all__": ["Too many submissions. Please try again in a minute."]}
         response = _error_answer(request, form, errors, values, status=429)
-        response["Retry-After"] = str(wait)
+        response["Retry-After"] = str(verdict.wait)
         return response
     embed, too_fast = _embed_kind(form, values, now)
     if too_fast or values.get(catalog.HONEYPOT_FIELD):
@@ -193,6 +194,7 @@ def form_post(request: HttpRequest, key: str) -> HttpResponse:
                 ip_prefix=spam.truncate_ip(_client_ip(request)),
                 user_agent=request.headers.get("User-Agent", ""),
                 embed=embed,
+                enqueue=verdict.redis_answered or settings.CELERY_BROKER_URL != settings.REDIS_URL,
             )
         except ValidationError as exc:
             return _error_answer(request, form, exc.message_dict, values)

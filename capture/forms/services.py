@@ -246,10 +246,12 @@ def submission_receive(
     ip_prefix: str | None,
     user_agent: str,
     embed: str,
+    enqueue: bool = True,
     now: datetime | None = None,
 ) -> FormSubmission:
     """Validate a post (ValidationError → field errors) and store it; processing is enqueued
-    after commit (or the e-mail confirmation, with double opt-in)."""
+    after commit (or the e-mail confirmation, with double opt-in). ``enqueue=False`` (the
+    broker is known to be down) leaves it to the sweeper."""
     post = submission_validate(form=form, values=values)
     tracking = post.tracking
     submission = FormSubmission.objects.create(
@@ -269,7 +271,11 @@ def submission_receive(
         embed=embed,
         created_at=now or timezone.now(),
     )
-    if form.double_opt_in:
+    if not enqueue:
+        logger.warning(
+            "submission %s stored without enqueueing (broker down); the sweeper will", submission.pk
+        )
+    elif form.double_opt_in:
         transaction.on_commit(lambda: _enqueue_confirmation(org=org, submission=submission))
     else:
         transaction.on_commit(lambda: _enqueue_processing(org=org, submission=submission))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 from functools import cache
 
 import redis
@@ -42,10 +43,18 @@ def _script(url: str):
     return client.register_script(_INCREMENT)
 
 
-def rate_limited(*, form_id: int, ip: str, now: float | None = None) -> int | None:
-    """Seconds to wait when this post is over the per-IP or the per-form limit, else None.
+@dataclass(frozen=True)
+class RateVerdict:
+    wait: int | None  # seconds to wait when over a limit, else None
+    redis_answered: bool
 
-    Limits: settings.WEBFORMS_RATE_LIMITS ("ip", "form"). Redis down → None (accept).
+
+def rate_limit_check(*, form_id: int, ip: str, now: float | None = None) -> RateVerdict:
+    """Count this post against the per-IP and the per-form limit.
+
+    Limits: settings.WEBFORMS_RATE_LIMITS ("ip", "form"). Redis down → accepted, and
+    ``redis_answered`` is False (the caller then skips the broker, which is the same Redis
+    by default and would only make the visitor wait for its connection retries).
     """
     now = time.time() if now is None else now
     limits = [
@@ -59,13 +68,13 @@ def rate_limited(*, form_id: int, ip: str, now: float | None = None) -> int | No
         counts = _script(settings.REDIS_URL)(keys=keys, args=windows)
     except redis.RedisError as exc:
         logger.warning("form rate limits skipped, Redis unavailable: %s", exc)
-        return None
+        return RateVerdict(wait=None, redis_answered=False)
     waits = [
         int((now // window + 1) * window - now) + 1
         for (_, limit, window), count in zip(limits, counts, strict=True)
         if count > limit
     ]
-    return max(waits) if waits else None
+    return RateVerdict(wait=max(waits) if waits else None, redis_answered=True)
 
 
 def render_stamp(*, form_id: int, embed: str, now: float | None = None) -> str:
