@@ -17,6 +17,8 @@ DEMO_FIELDS = [
     {"name": "robot_model", "label": "Which robot are you interested in?", "required": False, "custom": True},
     {"name": "notes", "label": "Anything else?", "required": False, "custom": False},
 ]
+DEMO_CONSENT = "Robotix may contact me about my request. Privacy policy: robotix.example/privacy."
+DEMO_THANKS = "Thank you! A Robotix specialist will contact you within one working day."
 
 
 def seed_demo_forms() -> int:
@@ -36,8 +38,8 @@ def seed_demo_forms() -> int:
                 "submit_label": "Request a demo",
                 "consent_enabled": True,
                 "consent_required": True,
-                "consent_text": "Robotix may contact me about my request. Privacy policy: robotix.example/privacy.",
-                "thank_you_message": "Thank you! A Robotix specialist will contact you within one working day.",
+                "consent_text": DEMO_CONSENT,
+                "thank_you_message": DEMO_THANKS,
                 "allowed_origins": ["http://localhost:8080", "http://127.0.0.1:8080"],
             },
         )

@@ -94,7 +94,9 @@ def test_it_stores_the_submission_while_the_worker_is_stopped_and_the_sweeper_pr
     assert _state(org) == (["created"], 1, 1)
 
 
-def test_it_answers_success_when_the_broker_is_down_and_the_sweeper_catches_up(post, org, lead_form, valid_post):
+def test_it_answers_success_when_the_broker_is_down_and_the_sweeper_catches_up(
+    post, org, lead_form, valid_post
+):
     with broker_down():
         response = post(lead_form, valid_post, **JSON)
 
@@ -129,7 +131,9 @@ def test_processing_twice_makes_one_lead_and_one_activity(post, org, lead_form, 
     assert _state(org) == (["created"], 1, 1)
 
 
-def test_a_submission_that_keeps_failing_is_marked_failed_after_the_last_attempt(post, org, lead_form, valid_post):
+def test_a_submission_that_keeps_failing_is_marked_failed_after_the_last_attempt(
+    post, org, lead_form, valid_post
+):
     with worker_stopped():
         post(lead_form, valid_post, **JSON)
     with tenant_context(org):

@@ -42,7 +42,9 @@ def _leads(org):
 
 
 class TestPlainHtmlPost:
-    def test_it_stores_the_submission_and_redirects_to_the_thank_you_page(self, client, post, org, lead_form, valid_post):
+    def test_it_stores_the_submission_and_redirects_to_the_thank_you_page(
+        self, client, post, org, lead_form, valid_post
+    ):
         response = post(lead_form, valid_post)
 
         assert response.status_code == 303
@@ -53,7 +55,11 @@ class TestPlainHtmlPost:
         [submission] = _submissions(org)
         assert submission.status == SubmissionStatus.CREATED
         assert submission.embed == "html"
-        assert submission.lead_data == {"contact_name": "Jane Roe", "email": "jane@initech.example", "company": "Initech"}
+        assert submission.lead_data == {
+            "contact_name": "Jane Roe",
+            "email": "jane@initech.example",
+            "company": "Initech",
+        }
         assert submission.custom_data == {"budget": "10k"}
 
     def test_it_creates_the_lead_under_the_web_form_source_with_a_web_form_activity(
@@ -62,7 +68,11 @@ class TestPlainHtmlPost:
         post(lead_form, valid_post)
 
         [lead] = _leads(org)
-        assert (lead.contact_name, lead.email, lead.company) == ("Jane Roe", "jane@initech.example", "Initech")
+        assert (lead.contact_name, lead.email, lead.company) == (
+            "Jane Roe",
+            "jane@initech.example",
+            "Initech",
+        )
         assert lead.source.name == "Web form"
         assert lead.source.channel_type == ChannelType.WEB_FORM
         with tenant_context(org):
@@ -71,7 +81,11 @@ class TestPlainHtmlPost:
         assert activity.via == "form"
         assert activity.url == "https://www.acme.example/contact?utm_source=partner"
         assert activity.referrer_url == "https://partner.example/blog"
-        assert (activity.utm_source, activity.utm_medium, activity.utm_campaign) == ("partner", "referral", "cert")
+        assert (activity.utm_source, activity.utm_medium, activity.utm_campaign) == (
+            "partner",
+            "referral",
+            "cert",
+        )
         assert activity.subject == "Web form: Contact us"
         assert "Budget: 10k" in activity.body
         assert f"Consent given: “{CONSENT}”" in activity.body
@@ -98,7 +112,9 @@ class TestPlainHtmlPost:
         from leads.models import Campaign, Source
 
         with tenant_context(org):
-            source = Source.objects.create(organization=org, name="Website", channel_type=ChannelType.WEB_FORM)
+            source = Source.objects.create(
+                organization=org, name="Website", channel_type=ChannelType.WEB_FORM
+            )
             campaign = Campaign.objects.create(organization=org, name="Cert 2026")
         form = make_form(org, source=source, campaign=campaign)
 
@@ -127,8 +143,13 @@ class TestPlainHtmlPost:
 
         [lead] = _leads(org)
         assert heard == [
-            {"signal": capture_signals.visitor_identified, "organization_id": org.pk, "lead_id": lead.pk,
-             "visitor_id": "v-123", "via": "form"}
+            {
+                "signal": capture_signals.visitor_identified,
+                "organization_id": org.pk,
+                "lead_id": lead.pk,
+                "visitor_id": "v-123",
+                "via": "form",
+            }
         ]
 
     def test_it_takes_the_page_from_the_referer_header_without_the_tracking_script(
@@ -146,7 +167,11 @@ class TestFetchPost:
         response = _post_json(post, lead_form, valid_post, HTTP_ACCEPT="application/json")
 
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "message": "Thanks, we will call you.", "redirect_url": None}
+        assert response.json() == {
+            "status": "ok",
+            "message": "Thanks, we will call you.",
+            "redirect_url": None,
+        }
         assert len(_leads(org)) == 1
 
     def test_a_urlencoded_post_asking_for_json_gets_json(self, post, org, lead_form, valid_post):
@@ -289,7 +314,9 @@ class TestBadInput:
         assert response.status_code == 400
         assert response.json() == {"errors": {"__all__": ["“company” must be a text value."]}}
 
-    def test_a_plain_post_with_errors_re_renders_the_form_with_the_values(self, post, org, lead_form, valid_post):
+    def test_a_plain_post_with_errors_re_renders_the_form_with_the_values(
+        self, post, org, lead_form, valid_post
+    ):
         data = {**valid_post, "email": "not-an-address"}
 
         response = post(lead_form, data)
@@ -314,9 +341,7 @@ class TestUnknownAndInactiveForms:
     def test_an_unknown_key_is_404(self, client, lead_form, valid_post):
         assert client.post("/f/NoSuchFormKeyAtAll0123456789", valid_post).status_code == 404
         assert client.post("/f/short", valid_post).status_code == 404
-        response = client.post(
-            "/f/NoSuchFormKeyAtAll0123456789", valid_post, HTTP_ACCEPT="application/json"
-        )
+        response = client.post("/f/NoSuchFormKeyAtAll0123456789", valid_post, HTTP_ACCEPT="application/json")
         assert response.status_code == 404
         assert response.json() == {"detail": "Not found."}
         assert client.get("/f/NoSuchFormKeyAtAll0123456789/embed").status_code == 404

@@ -34,7 +34,9 @@ def _count(org, model):
 
 
 class TestHoneypot:
-    def test_a_filled_honeypot_gets_the_normal_answer_and_nothing_is_stored(self, post, org, lead_form, valid_post):
+    def test_a_filled_honeypot_gets_the_normal_answer_and_nothing_is_stored(
+        self, post, org, lead_form, valid_post
+    ):
         response = post(lead_form, {**valid_post, "lt_hp": "http://spam.example"}, **JSON)
 
         assert response.status_code == 200
@@ -42,7 +44,9 @@ class TestHoneypot:
         assert _count(org, FormSubmission) == 0
         assert _count(org, Lead) == 0
 
-    def test_a_plain_post_with_a_filled_honeypot_is_redirected_like_any_other(self, post, org, lead_form, valid_post):
+    def test_a_plain_post_with_a_filled_honeypot_is_redirected_like_any_other(
+        self, post, org, lead_form, valid_post
+    ):
         response = post(lead_form, {**valid_post, "lt_hp": "x"})
 
         assert (response.status_code, response["Location"]) == (303, f"/f/{lead_form.key}/thanks")
@@ -60,7 +64,9 @@ class TestMinimumTimeToSubmit:
         assert response.json() == OK
         assert _count(org, FormSubmission) == 0
 
-    def test_a_post_after_the_minimum_is_accepted_and_remembers_the_embed(self, post, org, lead_form, valid_post):
+    def test_a_post_after_the_minimum_is_accepted_and_remembers_the_embed(
+        self, post, org, lead_form, valid_post
+    ):
         stamp = spam.render_stamp(form_id=lead_form.pk, embed="iframe", now=time.time() - 10)
 
         post(lead_form, {**valid_post, "lt_ts": stamp}, **JSON)
@@ -98,12 +104,19 @@ class TestRateLimits:
     @override_settings(WEBFORMS_RATE_LIMITS={"ip": "2/min", "form": "100/min"})
     def test_a_third_post_from_one_ip_within_a_minute_is_429(self, post, org, lead_form, valid_post):
         answers = [
-            post(lead_form, {**valid_post, "email": f"p{n}@initech.example"}, REMOTE_ADDR="198.51.100.7", **JSON)
+            post(
+                lead_form,
+                {**valid_post, "email": f"p{n}@initech.example"},
+                REMOTE_ADDR="198.51.100.7",
+                **JSON,
+            )
             for n in range(3)
         ]
 
         assert [a.status_code for a in answers] == [200, 200, 429]
-        assert answers[2].json() == {"errors": {"__all__": ["Too many submissions. Please try again in a minute."]}}
+        assert answers[2].json() == {
+            "errors": {"__all__": ["Too many submissions. Please try again in a minute."]}
+        }
         assert 1 <= int(answers[2]["Retry-After"]) <= 61
         assert _count(org, FormSubmission) == 2
         # Another address is not held back by the first one's limit.
@@ -112,7 +125,12 @@ class TestRateLimits:
     @override_settings(WEBFORMS_RATE_LIMITS={"ip": "100/min", "form": "3/min"})
     def test_a_form_over_its_limit_is_429_whatever_the_ip(self, post, org, lead_form, valid_post):
         codes = [
-            post(lead_form, {**valid_post, "email": f"p{n}@initech.example"}, REMOTE_ADDR=f"192.0.2.{n}", **JSON).status_code
+            post(
+                lead_form,
+                {**valid_post, "email": f"p{n}@initech.example"},
+                REMOTE_ADDR=f"192.0.2.{n}",
+                **JSON,
+            ).status_code
             for n in range(4)
         ]
 
@@ -127,7 +145,8 @@ class TestRateLimits:
     )
     def test_when_redis_is_down_posts_are_accepted_and_stored(self, post, org, lead_form, valid_post):
         codes = [
-            post(lead_form, {**valid_post, "email": f"p{n}@initech.example"}, **JSON).status_code for n in range(3)
+            post(lead_form, {**valid_post, "email": f"p{n}@initech.example"}, **JSON).status_code
+            for n in range(3)
         ]
 
         assert codes == [200, 200, 200]
@@ -155,7 +174,9 @@ class TestDuplicates:
         assert activity.utm_campaign == "cert"
         assert (submission.status, submission.lead_id) == (SubmissionStatus.MATCHED, existing.pk)
 
-    def test_a_plain_post_by_a_known_person_is_redirected_like_a_new_one(self, post, org, lead_form, valid_post):
+    def test_a_plain_post_by_a_known_person_is_redirected_like_a_new_one(
+        self, post, org, lead_form, valid_post
+    ):
         new = post(lead_form, valid_post)
         again = post(lead_form, valid_post)
 
@@ -170,7 +191,9 @@ class TestDoubleOptIn:
     def opt_in_form(self, org):
         return make_form(org, double_opt_in=True)
 
-    def test_the_lead_waits_for_the_confirmation_link(self, client, post, org, opt_in_form, valid_post, settings):
+    def test_the_lead_waits_for_the_confirmation_link(
+        self, client, post, org, opt_in_form, valid_post, settings
+    ):
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
         response = post(opt_in_form, valid_post, **JSON)
@@ -225,4 +248,6 @@ class TestDoubleOptIn:
         fields = [{"name": "company", "label": "Company", "required": True, "custom": False}]
         with pytest.raises(ValidationError) as caught:
             make_form(org, fields=fields, double_opt_in=True)
-        assert caught.value.message_dict == {"double_opt_in": ["Double opt-in needs a required e-mail field."]}
+        assert caught.value.message_dict == {
+            "double_opt_in": ["Double opt-in needs a required e-mail field."]
+        }

@@ -111,7 +111,8 @@ class TestBuilder:
 
     def test_bad_origins_and_reserved_custom_names_are_field_errors(self, login, alice, org):
         response = login(alice).post(
-            "/o/acme/forms/new/", builder_post(allowed_origins="ftp://files.example", **{"custom-0-name": "utm_source"})
+            "/o/acme/forms/new/",
+            builder_post(allowed_origins="ftp://files.example", **{"custom-0-name": "utm_source"}),
         )
 
         page = response.content.decode()
@@ -165,7 +166,9 @@ class TestDetailAndSubmissions:
         assert "New lead" in page
         assert "Existing lead" in page
         assert page.count("jane@initech.example") == 2
-        only_new = login(alice).get(f"/o/acme/forms/{lead_form.pk}/submissions/?status=created").content.decode()
+        only_new = (
+            login(alice).get(f"/o/acme/forms/{lead_form.pk}/submissions/?status=created").content.decode()
+        )
         assert only_new.count("jane@initech.example") == 1
 
     def test_the_form_list_counts_submissions(self, client, login, alice, lead_form, valid_post):
