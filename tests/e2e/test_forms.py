@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from capture.forms.models import FormSubmission, LeadForm
 from leads.models import Activity, ActivityKind, Lead
 from leadtrack.tenancy.context import tenant_context
+from tests.forms.conftest import make_form
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Acme robots: contact</title></head>
@@ -122,3 +123,50 @@ def _artifact(name: str):
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+def test_form_labels_consent_and_answers_stay_text_on_every_page(
+    page, live_server, login_as, org, alice, static_site
+):
+    """I1 for forms: payloads as the form's name, labels and consent text (builder input) and as a
+    visitor's answers (public input), on the iframe page, the script embed, the admin pages and
+    the lead's timeline."""
+    from capture.forms.services import submission_process, submission_receive
+    from tests.e2e.xss import PAYLOADS, XssSweep
+
+    site_dir, site_origin = static_site
+    sweep = XssSweep(page)
+    labels = PAYLOADS[:10]
+    fields = [{"name": "email", "label": "E-mail", "required": True, "custom": False}] + [
+        {"name": f"answer_{i}", "label": label, "required": False, "custom": True}
+        for i, label in enumerate(labels)
+    ]
+    form = make_form(
+        org, name=PAYLOADS[10], fields=fields, consent_text=PAYLOADS[11], allowed_origins=[site_origin]
+    )
+    answers = PAYLOADS[12:22]
+    with tenant_context(org):
+        submission = submission_receive(
+            org=org,
+            form=form,
+            values={"email": "xss@visitor.example", "consent": "yes"}
+            | {f"answer_{i}": answer for i, answer in enumerate(answers)},
+            ip_prefix=None,
+            user_agent="",
+            embed="html",
+        )
+        lead = submission_process(org=org, submission_id=submission.pk).lead
+
+    sweep.visit(f"/f/{form.key}/embed", expect_text=[*labels, PAYLOADS[11]])
+    script = f"{live_server.url}/f/{form.key}.js"
+    snippet = f'<div data-leadtrack-embed="{form.key}"></div><script src="{script}" defer></script>'
+    (site_dir / "xss.html").write_text(PAGE.format(snippet=snippet))
+    sweep.visit(f"{site_origin}/xss.html", expect_text=[*labels, PAYLOADS[11]])
+    login_as(alice)
+    sweep.visit("/o/acme/forms/", expect_text=[PAYLOADS[10]])
+    sweep.visit(f"/o/acme/forms/{form.pk}/", expect_text=[PAYLOADS[10]])
+    sweep.visit(f"/o/acme/forms/{form.pk}/edit/")
+    sweep.visit(f"/o/acme/forms/{form.pk}/submissions/")
+    sweep.visit(f"/o/acme/leads/{lead.pk}/", expect_text=answers)
+    report = sweep.report("I1 forms")
+    assert report.clean, report.failures()[:3]
