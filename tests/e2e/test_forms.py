@@ -170,3 +170,29 @@ def test_form_labels_consent_and_answers_stay_text_on_every_page(
     sweep.visit(f"/o/acme/leads/{lead.pk}/", expect_text=answers)
     report = sweep.report("I1 forms")
     assert report.clean, report.failures()[:3]
+
+
+def test_a_visitor_submits_the_iframe_embed_on_another_site(browser, live_server, org, static_site):
+    site_dir, site_origin = static_site
+    form = make_form(org, allowed_origins=[site_origin], min_seconds_to_submit=1)
+    src = f"{live_server.url}/f/{form.key}/embed"
+    iframe = f'<iframe src="{src}" title="Contact" width="600" height="700"></iframe>'
+    (site_dir / "framed.html").write_text(PAGE.format(snippet=iframe))
+
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    page.goto(f"{site_origin}/framed.html?utm_source=partner")
+    frame = page.frame_locator("iframe")
+    frame.get_by_label("Work e-mail").fill("frank@framed.example")
+    frame.get_by_label("Company").fill("Framed Ltd")
+    frame.get_by_label("I agree that Acme stores my details").check()
+    page.wait_for_timeout(1200)  # longer than the form's minimum of 1 s, as a person would take
+    frame.get_by_role("button", name="Send").click()
+    expect(frame.get_by_text("Thanks, we will call you.")).to_be_visible()
+    page.screenshot(path=str(_artifact("test_forms_iframe_thanks.png")), full_page=True)
+    visitor.close()
+
+    with tenant_context(org):
+        submission = FormSubmission.objects.select_related("lead").get()
+    assert (submission.embed, submission.lead.company) == ("iframe", "Framed Ltd")
+    assert submission.page_url.startswith(site_origin)
