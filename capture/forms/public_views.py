@@ -104,7 +104,10 @@ class _BadPayload(Exception):
 
 def _values(request: HttpRequest) -> dict[str, str]:
     """The posted fields as {name: text}, from a form post (urlencoded or multipart) or JSON."""
-    if len(request.body) > catalog.MAX_BODY_BYTES:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if (declared.isdigit() and int(declared) > catalog.MAX_BODY_BYTES) or len(
+        request.body
+    ) > catalog.MAX_BODY_BYTES:
         raise _BadPayload(f"The form is too large (over {catalog.MAX_BODY_BYTES // 1024} KB).")
     if request.content_type == "application/json":
         try:
