@@ -240,7 +240,9 @@ def _form_page(
         "consent_checked": bool((values or {}).get(catalog.CONSENT_FIELD)),
         "consent_errors": errors.get(catalog.CONSENT_FIELD, []),
         "form_errors": errors.get("__all__", []),
-        "stamp": spam.render_stamp(form_id=form.pk, embed=embed) if embed != "html" else "",
+        # A re-rendered form keeps the stamp it was posted with: correcting a field is not a new render.
+        "stamp": (values or {}).get(catalog.RENDER_STAMP_FIELD)
+        or (spam.render_stamp(form_id=form.pk, embed=embed) if embed != "html" else ""),
         "honeypot": catalog.HONEYPOT_FIELD,
         "stamp_field": catalog.RENDER_STAMP_FIELD,
     }

@@ -251,3 +251,12 @@ class TestDoubleOptIn:
         assert caught.value.message_dict == {
             "double_opt_in": ["Double opt-in needs a required e-mail field."]
         }
+
+
+def test_a_form_re_rendered_with_errors_keeps_its_render_stamp(post, lead_form, valid_post):
+    stamp = spam.render_stamp(form_id=lead_form.pk, embed="iframe", now=time.time() - 10)
+
+    response = post(lead_form, {**valid_post, "email": "", "lt_ts": stamp})
+
+    assert response.status_code == 400
+    assert f'name="lt_ts" value="{stamp}"' in response.content.decode()
