@@ -1020,6 +1020,8 @@ def markdown(run: Run) -> str:
 
 
 def main() -> int:
+    from bench import forms as forms_bench  # it imports this module's helpers
+
     config = Config()
     run = Run(config)
     url = owner_url(config)
@@ -1039,6 +1041,7 @@ def main() -> int:
         "API_RATE_LIMIT_KEY": "100000000/min",
         "API_RATE_LIMIT_ORGANIZATION": "100000000/min",
         "AXES_FAILURE_LIMIT": "1000",
+        **forms_bench.RATE_LIMIT_ENV,
     }
     print(f"make bench: {json.dumps(config.dataset())}; load tool: {'wrk' if load.have_wrk() else 'python'}")
     prepare_database(config, url, env)
@@ -1093,6 +1096,8 @@ def main() -> int:
         measure_import(run, url, env)
         print("measuring the recompute")
         measure_recompute(run, url, env)
+        print("measuring form submissions")
+        forms_bench.measure_forms(run, base, env)
     finally:
         for sampler in samplers.values():
             sampler.stop()

@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes, one task per organization: first-contact SLA reminders and reassignments.
     "routing-sla-process": {"task": "funnel.routing.tasks.sla_process_all", "schedule": 300.0},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
+    # Web form submissions still pending after a minute (broker was down, message lost): processed.
+    "webforms-sweep-submissions": {"task": "webforms.submissions_sweep", "schedule": 60.0},
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",
         "schedule": crontab(hour=3, minute=40),
@@ -286,6 +288,11 @@ REST_FRAMEWORK = {
 API_RATE_LIMITS = {
     "key": env.str("API_RATE_LIMIT_KEY", default="600/min"),
     "organization": env.str("API_RATE_LIMIT_ORGANIZATION", default="3000/min"),
+}
+# Public lead form posts (capture/forms/spam.py): per client IP and per form, in Redis.
+WEBFORMS_RATE_LIMITS = {
+    "ip": env.str("WEBFORMS_RATE_LIMIT_IP", default="20/min"),
+    "form": env.str("WEBFORMS_RATE_LIMIT_FORM", default="6000/min"),
 }
 API_MAX_PAGE_SIZE = 200
 API_IDEMPOTENCY_KEY_HOURS = env.int("API_IDEMPOTENCY_KEY_HOURS", default=24)

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from funnel.scoring.demo import seed_demo_scoring
 from funnel.routing.demo import seed_demo_routing
+from capture.forms.demo import seed_demo_forms
 from leadtrack.tenancy.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_demo_organizations
 from leadtrack.tenancy.demo_data import DEMO_DATASETS, demo_data_seed
 from referrals.demo import DEMO_PARTNERS, seed_demo_referrals
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             "Demo scoring: " + ", ".join(f"{n} {name}" for name, n in seed_demo_scoring().items())
         )
         self.stdout.write(f"Demo routing: {seed_demo_routing()}")
+        self.stdout.write(f"Demo forms: {seed_demo_forms()} created")
         if not options["quiet_logins"]:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
             for person in DEMO_PEOPLE:
