@@ -242,6 +242,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly fan-out: last quarter's referral report e-mailed to subscribers on the first working day.
     "reports-quarterly-email": {"task": "reports.quarterly.email_fanout", "schedule": crontab(minute=20)},
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
+    # Tracking events: the Redis stream drained into page views every 10 s (idempotent batches).
+    "tracking-drain": {"task": "tracking.page_views_drain", "schedule": 10.0},
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",
         "schedule": crontab(hour=3, minute=40),

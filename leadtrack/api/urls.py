@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from capture.tracking.api import TrackingEventsApi, TrackingIdentifyApi
 from leadtrack.api import endpoints
 from reports.quarterly.api import QuarterlyReferralReportApi
 
@@ -23,6 +24,8 @@ urlpatterns = [
     path("users/", endpoints.UserListApi.as_view(), name="api-users"),
     path("users/<int:user_id>/", endpoints.UserDetailApi.as_view(), name="api-user"),
     path("", include("leads.api.urls")),
+    path("tracking/events/", TrackingEventsApi.as_view(), name="api-tracking-events"),
+    path("tracking/identify/", TrackingIdentifyApi.as_view(), name="api-tracking-identify"),
     path(
         "reports/referrals/<int:year>-Q<int:quarter>/",
         QuarterlyReferralReportApi.as_view(),
