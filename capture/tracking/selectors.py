@@ -116,7 +116,8 @@ DIRECT = "(direct)"
 # else the external referrer's domain, else direct (no referrer, or a referrer on the same site).
 _EXTERNAL_REFERRER = f"v.referrer <> '' AND {REFERRER_HOST} IS NOT NULL AND {REFERRER_HOST} <> {PAGE_HOST}"
 SOURCE_KIND = (
-    f"CASE WHEN v.utm_source <> '' THEN 'campaign' WHEN {_EXTERNAL_REFERRER} THEN 'referral' ELSE 'direct' END"
+    f"CASE WHEN v.utm_source <> '' THEN 'campaign' WHEN {_EXTERNAL_REFERRER} THEN 'referral' "
+    "ELSE 'direct' END"
 )
 SOURCE_NAME = (
     f"CASE WHEN v.utm_source <> '' THEN v.utm_source WHEN {_EXTERNAL_REFERRER} THEN {REFERRER_HOST} "
