@@ -90,10 +90,11 @@ def tracking_events(request: HttpRequest, key: str) -> HttpResponse:
     else:
         body = request.body
     try:
-        events = services.events_parse(body)
+        events, batch = services.events_parse(body)
         services.events_accept(
             site=site,
             events=events,
+            batch=batch,
             ip=_client_ip(request),
             do_not_track=request.META.get("HTTP_DNT") == "1",
         )

@@ -234,8 +234,9 @@ def event_validate(
     }
 
 
-def events_parse(body: bytes) -> list[Any]:
-    """The events of a request body: one JSON object, or ``{"events": [...]}``; else ValidationError."""
+def events_parse(body: bytes) -> tuple[list[Any], bool]:
+    """The events of a request body and whether it was a batch: one JSON object, or
+    ``{"events": [...]}``; else ValidationError."""
     if len(body) > MAX_BODY_BYTES:
         raise ValidationError({"body": f"At most {MAX_BODY_BYTES} bytes."})
     try:
@@ -248,8 +249,8 @@ def events_parse(body: bytes) -> list[Any]:
             raise ValidationError({"events": "A non-empty list of events."})
         if len(data) > MAX_EVENTS_PER_REQUEST:
             raise ValidationError({"events": f"At most {MAX_EVENTS_PER_REQUEST} events per request."})
-        return data
-    return [data]
+        return data, True
+    return [data], False
 
 
 def events_accept(
@@ -257,11 +258,13 @@ def events_accept(
     site: SiteInfo,
     events: list[Any],
     ip: str | None,
+    batch: bool = False,
     do_not_track: bool = False,
     server_side: bool = False,
     now: datetime | None = None,
 ) -> int:
     """Validate every event, then append them all to the stream (all or none); the count kept.
+    Errors of a batch (``{"events": [...]}``) are named ``events.<index>.<field>``.
 
     A browser that sends ``DNT: 1`` to a site honouring Do-Not-Track is answered as if
     recorded, and nothing is kept (the script does not send then; this covers old copies).
@@ -276,10 +279,10 @@ def events_accept(
                 event_validate(raw, site=site, ip=ip, received_at=received_at, server_side=server_side)
             )
         except ValidationError as exc:
-            if len(events) == 1:
+            if not batch:
                 raise
             raise ValidationError(
-                {f"events[{index}].{field}": messages for field, messages in exc.message_dict.items()}
+                {f"events.{index}.{field}": messages for field, messages in exc.message_dict.items()}
             ) from exc
     stream.append(entries)
     return len(entries)

@@ -148,7 +148,7 @@ def test_malformed_events_are_400_with_field_errors(post_event, site, body, fiel
 def test_a_batch_with_one_bad_event_is_refused_whole(post_event, site):
     response = post_event(site, {"events": [event(), event(url="nope")]})
     assert response.status_code == 400
-    assert response.json() == {"events[1].url": ["Must be an http(s) URL."]}
+    assert response.json() == {"events.1.url": ["Must be an http(s) URL."]}
     assert stream.length() == 0
 
 
