@@ -80,7 +80,11 @@ class TrackingEventsApi(OrgApiView):
         )
         try:
             accepted = services.events_accept(
-                site=info, events=[dict(event) for event in request.data["events"]], ip=None, batch=True, server_side=True
+                site=info,
+                events=[dict(event) for event in request.data["events"]],
+                ip=None,
+                batch=True,
+                server_side=True,
             )
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from exc

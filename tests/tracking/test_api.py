@@ -65,15 +65,27 @@ def test_bad_events_are_field_errors(org, site, body, field):
 
 
 def test_another_organizations_site_is_refused(org, other_site):
-    response = api(org).post("/api/v1/tracking/events/", {"site": other_site.key, "events": [event()]}, format="json")
+    response = api(org).post(
+        "/api/v1/tracking/events/", {"site": other_site.key, "events": [event()]}, format="json"
+    )
     assert response.status_code == 400
     assert "site" in response.json()["errors"]
 
 
 def test_a_read_only_key_may_not_send_events_or_identify(org, site):
     client = api(org, scopes=("read",))
-    assert client.post("/api/v1/tracking/events/", {"site": site.key, "events": [event()]}, format="json").status_code == 403
-    assert client.post("/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": 1}, format="json").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/tracking/events/", {"site": site.key, "events": [event()]}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": 1}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_identify_by_lead_id_or_email(org, site, drain):
@@ -83,10 +95,16 @@ def test_identify_by_lead_id_or_email(org, site, drain):
     drain()
     lead = make_lead(org, email="Pat@Customer.example")
     client = api(org)
-    response = client.post("/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "email": "pat@customer.example"}, format="json")
+    response = client.post(
+        "/api/v1/tracking/identify/",
+        {"visitor_id": "visitor-0001", "email": "pat@customer.example"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json() == {"visitor_id": "visitor-0001", "lead_id": lead.pk, "page_visits": 1}
-    again = client.post("/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": lead.pk}, format="json")
+    again = client.post(
+        "/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": lead.pk}, format="json"
+    )
     assert again.json()["page_visits"] == 1
     with tenant_context(org):
         assert Activity.objects.filter(lead=lead, kind="page_visit").count() == 1
@@ -111,8 +129,20 @@ def test_identify_bad_input_is_field_errors(org, body, field):
 def test_identify_with_another_organizations_lead_is_404(org, other_org):
     theirs = make_lead(other_org, email="theirs@globex.example")
     client = api(org)
-    assert client.post("/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": theirs.pk}, format="json").status_code == 404
-    assert client.post("/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "email": "theirs@globex.example"}, format="json").status_code == 404
+    assert (
+        client.post(
+            "/api/v1/tracking/identify/", {"visitor_id": "visitor-0001", "lead_id": theirs.pk}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/v1/tracking/identify/",
+            {"visitor_id": "visitor-0001", "email": "theirs@globex.example"},
+            format="json",
+        ).status_code
+        == 404
+    )
 
 
 def test_a_sales_rep_session_may_not_use_tracking_endpoints(org, bob, client, site):

@@ -29,7 +29,11 @@ def test_it_inserts_a_batch_in_one_statement(site, org, drain):
         accept(site, event(visitor_id=f"visitor-{n % 5:04d}", url=f"https://acme.example/p{n}"), at=T0)
     with CaptureQueriesContext(connection) as queries:
         assert drain() == 25
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("INSERT INTO tracking_pageview")]
+    inserts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("INSERT INTO tracking_pageview")
+    ]
     assert len(inserts) == 1
     with tenant_context(org):
         assert PageView.objects.count() == 25
@@ -85,17 +89,30 @@ def test_each_organization_is_written_under_its_own_tenant(site, other_site, org
 def test_visits_split_after_30_minutes_or_on_a_new_campaign(site, org, drain):
     vid = "visitor-0001"
     accept(site, event(vid, "https://acme.example/a", utm_source="partner", utm_campaign="cert"), at=T0)
-    accept(site, event(vid, "https://acme.example/b", utm_source="partner", utm_campaign="cert"),
-           at=T0 + timedelta(minutes=29))
+    accept(
+        site,
+        event(vid, "https://acme.example/b", utm_source="partner", utm_campaign="cert"),
+        at=T0 + timedelta(minutes=29),
+    )
     drain()  # the next page view is compared with the stored one
-    accept(site, event(vid, "https://acme.example/c", utm_source="partner", utm_campaign="cert"),
-           at=T0 + timedelta(minutes=58))
+    accept(
+        site,
+        event(vid, "https://acme.example/c", utm_source="partner", utm_campaign="cert"),
+        at=T0 + timedelta(minutes=58),
+    )
     accept(site, event(vid, "https://acme.example/d"), at=T0 + timedelta(minutes=90))  # 32 min later
-    accept(site, event(vid, "https://acme.example/e", utm_source="news", utm_campaign="may"),
-           at=T0 + timedelta(minutes=91))
+    accept(
+        site,
+        event(vid, "https://acme.example/e", utm_source="news", utm_campaign="may"),
+        at=T0 + timedelta(minutes=91),
+    )
     drain()
     with tenant_context(org):
-        views = list(PageView.objects.order_by("occurred_at").values("path", "visit_id", "is_landing", "is_new_visitor"))
+        views = list(
+            PageView.objects.order_by("occurred_at").values(
+                "path", "visit_id", "is_landing", "is_new_visitor"
+            )
+        )
     visits = [v["visit_id"] for v in views]
     assert visits[0] == visits[1] == visits[2]
     assert len(set(visits)) == 3

@@ -97,7 +97,9 @@ def test_ip_addresses_are_truncated(address, prefix):
         ("2001:db8:abcd:12:3456:789a:bcde:f012", "2001:db8:abcd::", "3456:789a"),
     ],
 )
-def test_no_full_ip_is_stored_in_the_stream_or_the_table(post_event, drain, site, org, address, prefix, full_fragment):
+def test_no_full_ip_is_stored_in_the_stream_or_the_table(
+    post_event, drain, site, org, address, prefix, full_fragment
+):
     assert post_event(site, event(), ip=address).status_code == 204
     raw = b"".join(stream.raw_entries()).decode()
     assert prefix in raw

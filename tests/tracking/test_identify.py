@@ -20,8 +20,16 @@ VID = "visitor-three-visits"
 def three_visits(site, drain, now):
     """Three visits a day apart, each of one page, with their own campaign and referrer."""
     visits = [
-        ("https://acme.example/?utm_source=partner&utm_campaign=cert", "https://partner.example/", now - timedelta(days=3)),
-        ("https://acme.example/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=may", "", now - timedelta(days=2)),
+        (
+            "https://acme.example/?utm_source=partner&utm_campaign=cert",
+            "https://partner.example/",
+            now - timedelta(days=3),
+        ),
+        (
+            "https://acme.example/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=may",
+            "",
+            now - timedelta(days=2),
+        ),
         ("https://acme.example/contact", "https://search.example/", now - timedelta(days=1)),
     ]
     for url, referrer, at in visits:
@@ -38,14 +46,30 @@ def page_visits(org, lead):
         )
 
 
-def test_three_visits_then_identification_put_all_three_on_the_timeline(site, org, drain, django_capture_on_commit_callbacks):
+def test_three_visits_then_identification_put_all_three_on_the_timeline(
+    site, org, drain, django_capture_on_commit_callbacks
+):
     three_visits(site, drain, timezone.now())
     lead = make_lead(org, email="pat@customer.example")
     with django_capture_on_commit_callbacks(execute=True):
-        visitor_identified.send(sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id=VID, via="form")
+        visitor_identified.send(
+            sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id=VID, via="form"
+        )
     assert page_visits(org, lead) == [
-        ("https://acme.example/?utm_source=partner&utm_campaign=cert", "https://partner.example/", "partner", "", "cert"),
-        ("https://acme.example/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=may", "", "newsletter", "email", "may"),
+        (
+            "https://acme.example/?utm_source=partner&utm_campaign=cert",
+            "https://partner.example/",
+            "partner",
+            "",
+            "cert",
+        ),
+        (
+            "https://acme.example/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=may",
+            "",
+            "newsletter",
+            "email",
+            "may",
+        ),
         ("https://acme.example/contact", "https://search.example/", "", "", ""),
     ]
     with tenant_context(org):
@@ -92,7 +116,9 @@ def test_later_page_views_of_an_identified_visitor_join_the_timeline_when_draine
 def test_a_signal_with_a_malformed_or_missing_visitor_id_is_ignored(org):
     lead = make_lead(org)
     visitor_identified.send(sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id="", via="form")
-    visitor_identified.send(sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id="x y", via="form")
+    visitor_identified.send(
+        sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id="x y", via="form"
+    )
     with tenant_context(org):
         assert Visitor.objects.count() == 0
 

@@ -72,14 +72,22 @@ def traffic(org, site, drain):
         lead = make_lead(org, email=f"{visitor}@people.example")
         with tenant_context(org):
             services.visitor_identify(org=org, visitor_id=visitor, lead_id=lead.pk, via="form")
-            activity_log(org=org, actor=None, lead_id=lead.pk, kind="web_form", occurred_at=utc("01-10", form_at))
+            activity_log(
+                org=org, actor=None, lead_id=lead.pk, kind="web_form", occurred_at=utc("01-10", form_at)
+            )
     return org
 
 
 def values(org, period="custom", date_from=DAY, date_to=DAY, names=(*WEB, "landing_page_conversion")):
     with tenant_context(org):
         table = metric_table(
-            org=org, metrics=list(names), period=period, group_by=[], date_from=date_from, date_to=date_to, filters={}
+            org=org,
+            metrics=list(names),
+            period=period,
+            group_by=[],
+            date_from=date_from,
+            date_to=date_to,
+            filters={},
         )
     return [{name: row["values"][name].value for name in names} for row in table.rows]
 
@@ -112,10 +120,15 @@ def test_traffic_sources_and_their_shares(traffic):
     with tenant_context(traffic):
         tz = traffic.tzinfo
         rows = selectors.traffic_sources(
-            org=traffic, start=local_midnight(DAY, tz), end=local_midnight(date(2025, 1, 11), tz), start_date=DAY
+            org=traffic,
+            start=local_midnight(DAY, tz),
+            end=local_midnight(date(2025, 1, 11), tz),
+            start_date=DAY,
         )
     share = REGISTRY["traffic_source_share"]
-    assert [(r["source_kind"], r["source_name"], r["visits"], share.compute(r, None).value) for r in rows] == [
+    assert [
+        (r["source_kind"], r["source_name"], r["visits"], share.compute(r, None).value) for r in rows
+    ] == [
         ("campaign", "partner", 2, 0.5),
         ("direct", "(direct)", 1, 0.25),
         ("referral", "google.com", 1, 0.25),
@@ -126,9 +139,15 @@ def test_landing_page_conversion_per_page(traffic):
     with tenant_context(traffic):
         tz = traffic.tzinfo
         rows = selectors.landing_pages(
-            org=traffic, start=local_midnight(DAY, tz), end=local_midnight(date(2025, 1, 11), tz), start_date=DAY
+            org=traffic,
+            start=local_midnight(DAY, tz),
+            end=local_midnight(date(2025, 1, 11), tz),
+            start_date=DAY,
         )
-    assert [(r["path"], r["visits"], r["converted_visits"]) for r in rows] == [("/", 3, 1), ("/pricing", 1, 0)]
+    assert [(r["path"], r["visits"], r["converted_visits"]) for r in rows] == [
+        ("/", 3, 1),
+        ("/pricing", 1, 0),
+    ]
 
 
 def test_an_empty_range_gives_zero_counts_and_no_rate(traffic):
@@ -147,8 +166,13 @@ def test_an_empty_range_gives_zero_counts_and_no_rate(traffic):
 def test_a_slice_by_a_lead_dimension_has_no_web_values(traffic):
     with tenant_context(traffic):
         table = metric_table(
-            org=traffic, metrics=["page_views", "leads"], period="custom", group_by=["source"],
-            date_from=DAY, date_to=date.today(), filters={},
+            org=traffic,
+            metrics=["page_views", "leads"],
+            period="custom",
+            group_by=["source"],
+            date_from=DAY,
+            date_to=date.today(),
+            filters={},
         )
     assert [row["values"]["leads"].value for row in table.rows] == [3]  # the fixture's leads, made today
     assert [row["values"]["page_views"].value for row in table.rows] == [None]

@@ -13,7 +13,11 @@ def test_an_admin_creates_a_site_and_sees_its_snippet(org, alice, login):
     client = login(alice)
     response = client.post(
         f"/o/{org.slug}/tracking/",
-        {"name": "Marketing site", "allowed_domains": "acme.example\nhttps://shop.acme.example/", "honour_do_not_track": "on"},
+        {
+            "name": "Marketing site",
+            "allowed_domains": "acme.example\nhttps://shop.acme.example/",
+            "honour_do_not_track": "on",
+        },
     )
     with tenant_context(org):
         site = TrackingSite.objects.get()
@@ -30,7 +34,9 @@ def test_an_admin_creates_a_site_and_sees_its_snippet(org, alice, login):
 
 
 def test_bad_domains_are_field_errors(org, alice, login):
-    response = login(alice).post(f"/o/{org.slug}/tracking/", {"name": "X", "allowed_domains": "not a domain!"})
+    response = login(alice).post(
+        f"/o/{org.slug}/tracking/", {"name": "X", "allowed_domains": "not a domain!"}
+    )
     assert response.status_code == 200
     assert "is not a host name" in response.content.decode()
 
@@ -43,7 +49,12 @@ def test_a_manager_edits_a_site(org, mike, login, site):
     assert response.status_code == 302
     with tenant_context(org):
         site.refresh_from_db()
-    assert (site.name, site.allowed_domains, site.honour_do_not_track, site.require_consent) == ("Renamed", [], False, True)
+    assert (site.name, site.allowed_domains, site.honour_do_not_track, site.require_consent) == (
+        "Renamed",
+        [],
+        False,
+        True,
+    )
 
 
 @pytest.mark.parametrize("user", ["bob", "vera"])
@@ -71,31 +82,51 @@ def test_the_traffic_page_is_for_dashboard_viewers(org, login, vera, bob):
 
 
 def test_the_traffic_page_shows_the_kpis_without_javascript(org, alice, login, site, drain):
-    from tests.tracking.test_metrics import DAY, utc
-    from tests.tracking.test_drain import accept
     from tests.tracking.conftest import event
+    from tests.tracking.test_drain import accept
+    from tests.tracking.test_metrics import DAY, utc
 
-    accept(site, event("visitor-0001", "https://acme.example/?utm_source=partner&utm_campaign=cert"), at=utc("01-10", "12:00"))
+    accept(
+        site,
+        event("visitor-0001", "https://acme.example/?utm_source=partner&utm_campaign=cert"),
+        at=utc("01-10", "12:00"),
+    )
     accept(site, event("visitor-0001", "https://acme.example/pricing"), at=utc("01-10", "12:05"))
     drain()
-    page = login(alice).get(
-        f"/o/{org.slug}/tracking/traffic/", {"date_from": DAY.isoformat(), "date_to": DAY.isoformat(), "grain": "day"}
-    ).content.decode()
-    assert '<tr data-metric="website_traffic"><th scope="row">Website traffic (visits)</th><td class="num">1</td>' in page
+    page = (
+        login(alice)
+        .get(
+            f"/o/{org.slug}/tracking/traffic/",
+            {"date_from": DAY.isoformat(), "date_to": DAY.isoformat(), "grain": "day"},
+        )
+        .content.decode()
+    )
+    assert (
+        '<tr data-metric="website_traffic"><th scope="row">Website traffic (visits)</th>'
+        '<td class="num">1</td>' in page
+    )
     assert '<tr data-metric="page_views"><th scope="row">Page views</th><td class="num">2</td>' in page
-    assert '<th scope="row">partner</th><td>campaign</td><td class="num">1</td><td class="num">100.0 %</td>' in page
+    assert (
+        '<th scope="row">partner</th><td>campaign</td><td class="num">1</td><td class="num">100.0 %</td>'
+        in page
+    )
     assert 'id="chart-data"' in page
 
 
 def test_a_reversed_range_is_a_400_with_the_error(org, alice, login):
-    response = login(alice).get(f"/o/{org.slug}/tracking/traffic/", {"date_from": "2025-02-01", "date_to": "2025-01-01"})
+    response = login(alice).get(
+        f"/o/{org.slug}/tracking/traffic/", {"date_from": "2025-02-01", "date_to": "2025-01-01"}
+    )
     assert response.status_code == 400
     assert "Must be on or after the start date." in response.content.decode()
 
 
 def test_the_nav_links_to_tracking(org, alice, vera, login, site):
     assert f'href="/o/{org.slug}/tracking/"' in login(alice).get(f"/o/{org.slug}/tracking/").content.decode()
-    assert f'href="/o/{org.slug}/tracking/traffic/"' in login(vera).get(f"/o/{org.slug}/tracking/traffic/").content.decode()
+    assert (
+        f'href="/o/{org.slug}/tracking/traffic/"'
+        in login(vera).get(f"/o/{org.slug}/tracking/traffic/").content.decode()
+    )
 
 
 def test_make_site_helper_keys_are_unique(org):

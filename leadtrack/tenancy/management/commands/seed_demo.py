@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from capture.tracking.demo import seed_demo_tracking
 from leadtrack.tenancy.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_demo_organizations
 from leadtrack.tenancy.demo_data import DEMO_DATASETS, demo_data_seed
 from referrals.demo import DEMO_PARTNERS, seed_demo_referrals
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo referrals: " + ", ".join(f"{n} {name}" for name, n in referrals.items()) + " created"
         )
+        self.stdout.write(f"Demo tracking: {seed_demo_tracking()} page views written")
         if not options["quiet_logins"]:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
             for person in DEMO_PEOPLE:
