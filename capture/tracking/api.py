@@ -40,17 +40,38 @@ class TrackingEventSerializer(serializers.Serializer):
     )
 
 
+class TrackingEventsInputSerializer(serializers.Serializer):
+    site = serializers.CharField(max_length=64, help_text="The tracking site's key (ts_…).")
+    events = TrackingEventSerializer(many=True, min_length=1, max_length=services.MAX_EVENTS_PER_API_CALL)
+
+
+class TrackingEventsOutputSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+
+
+class TrackingIdentifyInputSerializer(serializers.Serializer):
+    visitor_id = serializers.RegexField(services.ID_PATTERN, help_text="The `lt_vid` cookie's value.")
+    lead_id = serializers.IntegerField(required=False, min_value=1)
+    email = serializers.EmailField(required=False, help_text="Instead of lead_id: the lead with this e-mail.")
+
+    def validate(self, attrs):
+        if ("lead_id" in attrs) == ("email" in attrs):
+            raise serializers.ValidationError({"lead_id": ["Give either lead_id or email."]})
+        return attrs
+
+
+class TrackingIdentifyOutputSerializer(serializers.Serializer):
+    visitor_id = serializers.CharField()
+    lead_id = serializers.IntegerField()
+    page_visits = serializers.IntegerField(help_text="The visitor's page views now on the lead's timeline.")
+
+
 class TrackingEventsApi(OrgApiView):
     """Page views sent by a server (a site that renders pages server-side, a proxy)."""
 
     access = {"POST": ("tracking.manage", Scope.WRITE)}
-
-    class InputSerializer(serializers.Serializer):
-        site = serializers.CharField(max_length=64, help_text="The tracking site's key (ts_…).")
-        events = TrackingEventSerializer(many=True, min_length=1, max_length=services.MAX_EVENTS_PER_API_CALL)
-
-    class OutputSerializer(serializers.Serializer):
-        accepted = serializers.IntegerField()
+    InputSerializer = TrackingEventsInputSerializer
+    OutputSerializer = TrackingEventsOutputSerializer
 
     @extend_schema(
         operation_id="tracking_events_create",
@@ -96,24 +117,8 @@ class TrackingIdentifyApi(OrgApiView):
 
     access = {"POST": ("tracking.manage", Scope.WRITE)}
 
-    class InputSerializer(serializers.Serializer):
-        visitor_id = serializers.RegexField(services.ID_PATTERN, help_text="The `lt_vid` cookie's value.")
-        lead_id = serializers.IntegerField(required=False, min_value=1)
-        email = serializers.EmailField(
-            required=False, help_text="Instead of lead_id: the lead with this e-mail."
-        )
-
-        def validate(self, attrs):
-            if ("lead_id" in attrs) == ("email" in attrs):
-                raise serializers.ValidationError({"lead_id": ["Give either lead_id or email."]})
-            return attrs
-
-    class OutputSerializer(serializers.Serializer):
-        visitor_id = serializers.CharField()
-        lead_id = serializers.IntegerField()
-        page_visits = serializers.IntegerField(
-            help_text="The visitor's page views now on the lead's timeline."
-        )
+    InputSerializer = TrackingIdentifyInputSerializer
+    OutputSerializer = TrackingIdentifyOutputSerializer
 
     @extend_schema(
         operation_id="tracking_identify",

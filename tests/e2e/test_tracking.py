@@ -136,7 +136,7 @@ def test_a_visitor_from_a_partner_campaign_browses_three_pages(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "tracking_web_traffic.png"), full_page=True)
 
-    lead = make_lead(org, email="visitor@partner.example", first_name="Pat")
+    lead = make_lead(org, email="visitor@partner.example")
     visitor_identified.send(
         sender=None, organization_id=org.pk, lead_id=lead.pk, visitor_id=visitor_id, via="form"
     )
