@@ -38,16 +38,20 @@ class TrafficForm(forms.Form):
         choices=[("day", "Daily"), ("week", "Weekly"), ("month", "Monthly")], required=False, label="By"
     )
 
-    def __init__(self, *args, time_zone, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.time_zone = time_zone
+    def __init__(self, data, *, time_zone):
+        # The defaults are written into the data, so that the form shows the range it computes.
+        data = data.copy()
+        today = timezone.now().astimezone(time_zone).date()
+        if not data.get("date_to"):
+            data["date_to"] = today.isoformat()
+        if not data.get("date_from"):
+            data["date_from"] = (today - timedelta(days=29)).isoformat()
+        data.setdefault("grain", "day")
+        super().__init__(data)
 
     def clean(self):
         cleaned = super().clean()
-        today = timezone.now().astimezone(self.time_zone).date()
-        cleaned["date_to"] = cleaned.get("date_to") or today
-        cleaned["date_from"] = cleaned.get("date_from") or cleaned["date_to"] - timedelta(days=29)
-        if cleaned["date_to"] < cleaned["date_from"]:
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
             self.add_error("date_to", "Must be on or after the start date.")
         cleaned["grain"] = cleaned.get("grain") or "day"
         return cleaned
