@@ -9,6 +9,7 @@ to the Redis stream; PostgreSQL is written later, in batches, by the drain.
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
+from redis.exceptions import RedisError
 
 from capture.tracking import services
 from capture.tracking.selectors import SiteInfo, site_for_key
 
+logger = logging.getLogger(__name__)
 SCRIPT_FILE = Path(settings.BASE_DIR) / "static" / "tracking" / "leadtrack.js"
 CONFIG_PLACEHOLDER = "/*LEADTRACK_CONFIG*/ null"
 # A 1x1 transparent GIF: the answer to the image fallback.
@@ -100,6 +103,10 @@ def tracking_events(request: HttpRequest, key: str) -> HttpResponse:
         )
     except ValidationError as exc:
         return JsonResponse(exc.message_dict, status=400)
+    except RedisError:
+        # The stream is the only store of the fast path: say so, the browser may retry later.
+        logger.exception("tracking event not stored: the stream is unavailable")
+        return JsonResponse({"detail": "Temporarily unavailable."}, status=503, headers={"Retry-After": "30"})
     if request.method == "GET":
         return HttpResponse(PIXEL, content_type="image/gif")
     return HttpResponse(status=204)
