@@ -122,3 +122,14 @@ def test_visits_split_after_30_minutes_or_on_a_new_campaign(site, org, drain):
 
 def test_an_empty_stream_drains_nothing(db, drain):
     assert drain() == 0
+
+
+def test_the_beat_task_drains_and_is_registered(site, org, django_capture_on_commit_callbacks):
+    from capture.tracking.tasks import page_views_drain_task
+    from leadtrack.celery import app
+
+    assert "tracking.page_views_drain" in app.tasks
+    accept(site, event(), event(), at=T0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert page_views_drain_task.delay().get() == 2
+    assert stream.length() == 0
