@@ -33,6 +33,7 @@ import psycopg2
 
 from bench import load
 from bench.sql import RECOMPUTE_ALL, RECOMPUTE_ONE, SUMMARY_DDL, SUMMARY_TABLE
+from bench.tracking import measure_tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -1091,6 +1092,8 @@ def main() -> int:
         measure_sql_counts(run, env, key)
         print("measuring the mixed load")
         measure_mixed(run, base, key)
+        print("measuring tracking events")
+        measure_tracking(run, base, env, processes, log_dir)
         samplers["worker"] = start_worker(run, env, processes, log_dir)
         print("measuring bulk load and the import")
         measure_import(run, url, env)

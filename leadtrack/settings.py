@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
     # Idempotency-Keys are kept API_IDEMPOTENCY_KEY_HOURS, then forgotten (daily at 03:40 UTC).
     # Web form submissions still pending after a minute (broker was down, message lost): processed.
     "webforms-sweep-submissions": {"task": "webforms.submissions_sweep", "schedule": 60.0},
+    # Tracking events: the Redis stream drained into page views every 10 s (idempotent batches).
+    "tracking-drain": {"task": "tracking.page_views_drain", "schedule": 10.0},
     "api-idempotency-purge": {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",
         "schedule": crontab(hour=3, minute=40),

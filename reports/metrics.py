@@ -37,6 +37,7 @@ class Family(StrEnum):
     # Measures of a month's forecast snapshot (funnel.predictions.selectors.ForecastRow.as_measures);
     # dashboards and their slices do not carry them: "—" there.
     FORECAST = "forecast"
+    WEB = "web"  # measures of capture.tracking.selectors.web_measures (visits, page views …), or None
 
 
 @dataclass(frozen=True)
@@ -517,6 +518,74 @@ _register(
         ),
     )
 )
+
+
+# --- Web traffic (first-party tracking; computed by capture.tracking.selectors) -----------------
+# A visit is a visitor's run of page views with no gap over 30 minutes (a new campaign in the URL
+# also starts one); it counts in the period of its first (landing) page view. Whole organization
+# only: visits carry no lead dimensions, so a slice or a lead filter gets "—".
+def _web_count(measure: str) -> Callable[[Mapping[str, Any], Any], Value]:
+    def compute(row: Mapping[str, Any], settings: Any) -> Value:
+        value = row.get(measure)
+        return Value(None) if value is None else Value(float(value), float(value))
+
+    return compute
+
+
+for _name, _label, _measure, _definition in (
+    ("website_traffic", "Website traffic (visits)", "visits", "Visits that started (landed) in the period."),
+    ("page_views", "Page views", "page_views", "Page views recorded in the period, every reload counted."),
+    (
+        "unique_page_views",
+        "Unique page views",
+        "unique_page_views",
+        "Distinct (visit, page path) pairs among the page views in the period: a page seen several "
+        "times in one visit counts once.",
+    ),
+    (
+        "unique_visitors",
+        "Unique visitors",
+        "unique_visitors",
+        "Distinct visitor ids (the first-party lt_vid cookie) with a page view in the period.",
+    ),
+    (
+        "new_visitors",
+        "New visitors",
+        "new_visitors",
+        "Visitors whose first recorded visit started in the period.",
+    ),
+):
+    _register(Metric(_name, _label, Unit.COUNT, _definition, frozenset({Family.WEB}), _web_count(_measure)))
+_register(
+    Metric(
+        "traffic_source_share",
+        "Traffic source distribution",
+        Unit.RATE,
+        "Visits of a traffic source / all visits of the period. A visit's source comes from its landing "
+        "page view: its utm_source when tagged, else the referrer's domain when it is another site, "
+        "else direct. Shown per source on the Web traffic dashboard (100 % for the whole organization).",
+        frozenset({Family.WEB}),
+        lambda row, settings: (
+            Value(None) if row.get("visits") is None else ratio(row["visits"], row["all_visits"])
+        ),
+    )
+)
+_register(
+    Metric(
+        "landing_page_conversion",
+        "Landing page conversion rate",
+        Unit.RATE,
+        "Visits landing in the period that converted / visits landing in the period, per landing page "
+        "(the path of the visit's first page view) or overall. A visit converts when a web-form submission "
+        "of the lead its visitor was identified as happened between its first page view and 30 minutes "
+        "after its last.",
+        frozenset({Family.WEB}),
+        lambda row, settings: (
+            Value(None) if row.get("visits") is None else ratio(row.get("converted_visits"), row["visits"])
+        ),
+    )
+)
+
 
 # --- Growth and shares (computed from other metrics over neighbouring periods / slices) -------
 GROWTH_OF = {f"{name}_growth": name for name in ("leads", "mqls", "sqls", "opportunities", "won", "lost")}

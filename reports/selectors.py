@@ -16,6 +16,7 @@ from django.db.models import Count, Model
 from django.urls import reverse
 from django.utils import timezone
 
+from capture.tracking.selectors import WEB_MEASURES, web_measures
 from funnel.models import StageTransition
 from leads.filters import LeadFilter
 from leads.models import Lead
@@ -181,6 +182,20 @@ def _measure_rows(
                 end = min(period_next(start, grain), scope.end_date) if grain else scope.end_date
                 period = ReferralPeriod(start=max(start, scope.start_date), end=end)
                 rows[(start,)]["referral"] = referral_metrics(org=org, period=period)
+    if Family.WEB in families:
+        # The tracking app's one implementation; visits have no lead dimensions or filters.
+        if dimensions or scope.filtered_leads is not None:
+            for row in rows.values():
+                row["visits"] = None
+        else:
+            merge(
+                web_measures(
+                    org=org, start=scope.start, end=scope.end, start_date=scope.start_date, grain=grain
+                )
+            )
+            for row in rows.values():
+                for measure in WEB_MEASURES:
+                    row.setdefault(measure, 0)
     for key, row in rows.items():
         row["period_start"] = key[0]
         for dimension, value in zip(dimensions, key[1:], strict=True):

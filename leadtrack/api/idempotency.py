@@ -85,7 +85,8 @@ def claim(*, org: Organization, request: Request) -> Claim | None:
 
 
 def store(*, claim: Claim, response: Response) -> None:
-    body = json.loads(JSONRenderer().render(response.data) or b"null")
+    # PostgreSQL's jsonb cannot hold U+0000, which a 400 may echo back in a field name: store U+FFFD.
+    body = json.loads((JSONRenderer().render(response.data) or b"null").replace(b"\\u0000", b"\\ufffd"))
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
     IdempotencyRecord.objects.filter(pk=claim.record_id).update(
         status_code=response.status_code, response_body=body, response_headers=headers

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 from funnel.scoring.api.views import LeadScoreApi
+from capture.tracking.api import TrackingEventsApi, TrackingIdentifyApi
 from leadtrack.api import endpoints
 from reports.quarterly.api import QuarterlyReferralReportApi
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("users/<int:user_id>/", endpoints.UserDetailApi.as_view(), name="api-user"),
     path("", include("leads.api.urls")),
     path("leads/<int:lead_id>/score/", LeadScoreApi.as_view(), name="api-lead-score"),
+    path("tracking/events/", TrackingEventsApi.as_view(), name="api-tracking-events"),
+    path("tracking/identify/", TrackingIdentifyApi.as_view(), name="api-tracking-identify"),
     path(
         "reports/referrals/<int:year>-Q<int:quarter>/",
         QuarterlyReferralReportApi.as_view(),

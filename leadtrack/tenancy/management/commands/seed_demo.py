@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from funnel.scoring.demo import seed_demo_scoring
 from funnel.routing.demo import seed_demo_routing
 from capture.forms.demo import seed_demo_forms
+from capture.tracking.demo import seed_demo_tracking
 from leadtrack.tenancy.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_demo_organizations
 from leadtrack.tenancy.demo_data import DEMO_DATASETS, demo_data_seed
 from referrals.demo import DEMO_PARTNERS, seed_demo_referrals
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Demo routing: {seed_demo_routing()}")
         self.stdout.write(f"Demo forms: {seed_demo_forms()} created")
+        self.stdout.write(f"Demo tracking: {seed_demo_tracking()} page views written")
         if not options["quiet_logins"]:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
             for person in DEMO_PEOPLE:
