@@ -15,7 +15,7 @@ from leadtrack.tenancy.permissions import org_permission_required
 from reports import selectors as report_selectors
 from reports.attribution import selectors, services
 from reports.attribution.forms import AttributionForm, PeriodForm
-from reports.metrics import REGISTRY, Unit, Value
+from reports.metrics import ATTRIBUTION_MODELS, REGISTRY, Unit, Value
 from reports.views import format_value
 
 LEAD_KPIS = ("inbound_leads", "first_contact_engagement")
@@ -130,6 +130,8 @@ def attribution_dashboard(request: HttpRequest) -> HttpResponse:
     returns_shown = [
         {"label": row["label"], "cells": _cells(row["values"], return_names, org.currency)} for row in returns
     ]
+    for row in returns_shown:
+        row["cells"][0]["display"] = _credit_display(row["cells"][0]["value"].value)
     kpi_filters: dict[str, str] = {}
     kpis = report_selectors.metric_table(
         org=org,
@@ -160,6 +162,7 @@ def attribution_dashboard(request: HttpRequest) -> HttpResponse:
         "attribution/attribution.html",
         form=form,
         model_metric=credit_metric,
+        model_label=ATTRIBUTION_MODELS[model][0],
         conversion_label=selectors.CONVERSIONS[conversion],
         dimension_label=selectors.DIMENSIONS[dimension],
         rows=rows,

@@ -155,3 +155,11 @@ def test_the_dashboards_nav_links_attribution(login, mike, org):
     html = login(mike).get("/o/acme/dashboards/").content.decode()
     assert f'href="{BASE}"' in html
     assert f'href="{BASE}email/"' in html
+
+
+def test_attributed_wins_are_shown_with_their_fractions(login, mike, journey):
+    html = login(mike).get(f"{BASE}?{Q2}&model=position_based").content.decode()
+    assert "wins credited by the position-based (40/20/40) model" in html
+    returns = html[html.index('data-testid="returns-table"') :]
+    cert = returns[returns.index('<th scope="row">Cert</th>') :]
+    assert '<td class="num" data-metric="attribution_position_based">0.80</td>' in cert[: cert.index("</tr>")]
