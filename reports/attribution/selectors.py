@@ -139,45 +139,43 @@ def _credit_rows(
         raise ValidationError({"dimension": f"Choose one of {', '.join(DIMENSIONS)}."})
     converted_at = _CONVERSION_AT[conversion]
     key_sql, label_sql = _DIMENSION_SQL[dimension]
+    # One pass: each converted lead LEFT JOINed to its touchpoints, numbered by window functions; a
+    # lead with none keeps one row with touches = 0 and takes the whole credit to "(no touchpoint)".
     text = f"""
-WITH conversion AS (
-    SELECT l.id AS lead_id, {converted_at} AS converted_at,
-           coalesce(l.won_amount, 0) AS won_amount, coalesce(l.value_12m, 0) AS value_12m
-    FROM leads_lead l
-    WHERE l.organization_id = %(org)s AND l.deleted_at IS NULL
-      AND {converted_at} >= %(start)s AND {converted_at} < %(end)s
-),
-touch AS (
-    SELECT v.lead_id, a.url, a.utm_source, a.utm_medium, a.utm_campaign,
+WITH touch AS (
+    SELECT v.lead_id, v.won_amount, v.value_12m, a.url, a.utm_source, a.utm_medium, a.utm_campaign,
            row_number() OVER (PARTITION BY v.lead_id ORDER BY a.occurred_at, a.id) AS position,
-           count(*) OVER (PARTITION BY v.lead_id) AS touches
-    FROM conversion v
-    JOIN leads_activity a
+           count(a.id) OVER (PARTITION BY v.lead_id) AS touches
+    FROM (
+        SELECT l.id AS lead_id, {converted_at} AS converted_at,
+               coalesce(l.won_amount, 0) AS won_amount, coalesce(l.value_12m, 0) AS value_12m
+        FROM leads_lead l
+        WHERE l.organization_id = %(org)s AND l.deleted_at IS NULL
+          AND {converted_at} >= %(start)s AND {converted_at} < %(end)s
+    ) v
+    LEFT JOIN leads_activity a
       ON a.organization_id = %(org)s AND a.lead_id = v.lead_id
      AND a.kind IN %(kinds)s AND a.occurred_at <= v.converted_at
 ),
 credited AS (
-    SELECT t.lead_id, {key_sql} AS slice, {label_sql} AS label, {_WEIGHT[model]} AS credit
+    SELECT t.lead_id, t.won_amount, t.value_12m,
+           CASE WHEN t.touches = 0 THEN %(no_touch)s ELSE coalesce({key_sql}, '') END AS slice,
+           CASE WHEN t.touches = 0 THEN %(no_touch)s ELSE {label_sql} END AS label,
+           CASE WHEN t.touches = 0 THEN 1.0 ELSE {_WEIGHT[model]} END AS credit
     FROM touch t
-    LEFT JOIN leads_source s ON s.organization_id = %(org)s AND lower(s.name) = lower(t.utm_source)
-        AND t.utm_source <> ''
-    LEFT JOIN leads_campaign c ON c.organization_id = %(org)s AND lower(c.name) = lower(t.utm_campaign)
-        AND t.utm_campaign <> ''
+    LEFT JOIN leads_source s ON s.organization_id = %(org)s AND t.utm_source <> ''
+        AND lower(s.name) = lower(t.utm_source)
+    LEFT JOIN leads_campaign c ON c.organization_id = %(org)s AND t.utm_campaign <> ''
+        AND lower(c.name) = lower(t.utm_campaign)
 )
-SELECT coalesce(k.slice, '') AS slice, min(k.label) AS label,
+SELECT k.slice, min(k.label) AS label,
        sum(k.credit)::float8 AS credit,
-       sum(k.credit * v.won_amount)::float8 AS won_amount,
-       sum(k.credit * v.value_12m)::float8 AS value_12m,
+       sum(k.credit * k.won_amount)::float8 AS won_amount,
+       sum(k.credit * k.value_12m)::float8 AS value_12m,
        count(DISTINCT k.lead_id) AS leads
-FROM credited k JOIN conversion v ON v.lead_id = k.lead_id
+FROM credited k
 WHERE k.credit > 0
-GROUP BY 1
-UNION ALL
-SELECT %(no_touch)s, %(no_touch)s, count(*)::float8, sum(v.won_amount)::float8, sum(v.value_12m)::float8,
-       count(*)
-FROM conversion v
-WHERE NOT EXISTS (SELECT 1 FROM touch t WHERE t.lead_id = v.lead_id)
-HAVING count(*) > 0
+GROUP BY k.slice
 """
     return _run(
         text,
