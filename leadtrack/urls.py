@@ -39,6 +39,7 @@ urlpatterns = [
     # Public web capture: form posts and embeds, the tracking script and its event endpoint.
     path("f/", include("capture.forms.public_urls")),
     path("t/", include("capture.tracking.public_urls")),
+    path("hooks/email/", include("reports.attribution.hooks_urls")),
 ]
 
 # JSON 404 for unknown /api/ paths; the usual page for everything else.

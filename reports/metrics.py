@@ -37,6 +37,9 @@ class Family(StrEnum):
     # Measures of a month's forecast snapshot (funnel.predictions.selectors.ForecastRow.as_measures);
     # dashboards and their slices do not carry them: "—" there.
     FORECAST = "forecast"
+    # Computed by reports.attribution.selectors (touchpoint credit, e-mail engagement), not metric_table.
+    ATTRIBUTION = "attribution"
+    EMAIL = "email"
     WEB = "web"  # measures of capture.tracking.selectors.web_measures (visits, page views …), or None
 
 
@@ -586,6 +589,141 @@ _register(
     )
 )
 
+
+# --- Web capture: lead-side KPIs (go-to-market KPI catalogue) ---------------------------------
+_rate(
+    "signup_source_quality",
+    "Signup source quality",
+    "cohort_mqls",
+    "leads",
+    "Of the leads created in the period (per source when sliced by source), the share that reached MQL "
+    "or a later stage, as of now (cohort). Reaching MQL is the quality criterion: the scoring threshold "
+    "that encodes fit moves a lead to MQL through the same stage service.",
+    "cohort",
+)
+_money_metric(
+    "first_contact_engagement",
+    "First-contact engagement rate",
+    Unit.RATE,
+    "Of the leads created in the period that were contacted (first outbound activity), the share whose "
+    "first contact got an answer within 14 days of it: an e-mail reply, or a meeting or demo.",
+    {Family.SPEED},
+    lambda row, settings: ratio(row.get("first_contact_engaged"), row.get("first_contact_n")),
+)
+
+# --- Multi-touch attribution (reports.attribution) ---------------------------------------------
+# A row holds the credit of one slice (source, campaign, channel or landing page) for the leads
+# that converted in the period; touchpoints are page visits and web-form submissions at or
+# before the conversion. Leads without one are credited to "(no touchpoint)", so the credits of a
+# table add up to the conversion count.
+ATTRIBUTION_MODELS = {
+    "first_touch": (
+        "First touch",
+        "All the credit of a conversion goes to the lead's earliest touchpoint at or before it.",
+    ),
+    "last_touch": (
+        "Last touch",
+        "All the credit of a conversion goes to the lead's latest touchpoint at or before it.",
+    ),
+    "linear": (
+        "Linear",
+        "The credit of a conversion is split equally over the lead's n touchpoints at or before it "
+        "(1/n each).",
+    ),
+    "position_based": (
+        "Position-based (40/20/40)",
+        "40 % of a conversion to the first touchpoint, 40 % to the last, the other 20 % split equally over "
+        "the ones between; with one touchpoint it gets 100 %, with two 50 % each.",
+    ),
+}
+for _model, (_label, _text) in ATTRIBUTION_MODELS.items():
+    _register(
+        Metric(
+            f"attribution_{_model}",
+            f"Attributed conversions ({_label.lower()})",
+            Unit.COUNT,
+            f"{_label}: {_text} Touchpoints are page visits and form submissions (ties by time broken "
+            "by their order of arrival); credit is summed per source, campaign, channel or landing page.",
+            frozenset({Family.ATTRIBUTION}),
+            lambda row, settings: Value(float(row.get("credit") or 0), float(row.get("credit") or 0)),
+        )
+    )
+
+
+def _attributed_spend(row: Mapping[str, Any]) -> float | None:
+    spend = row.get("spend")
+    return None if spend is None else float(spend)
+
+
+_money_metric(
+    "attributed_won_revenue",
+    "Attributed won revenue",
+    Unit.MONEY,
+    "Σ over the leads won in the period of won amount x the credit the chosen model gives the slice.",
+    {Family.ATTRIBUTION},
+    lambda row, settings: Value(float(row.get("won_amount") or 0)),
+)
+_money_metric(
+    "attributed_cac",
+    "Attributed CAC",
+    Unit.MONEY,
+    "Spend of the campaign (as for CAC: its cost dated at its start date, plus its spend entries in the "
+    "period) / the wins the chosen model credits to it in the period.",
+    {Family.ATTRIBUTION, Family.SPEND},
+    lambda row, settings: (
+        Value(None) if _attributed_spend(row) is None else ratio(_attributed_spend(row), row.get("credit"))
+    ),
+)
+_money_metric(
+    "attributed_roi",
+    "Attributed ROI",
+    Unit.RATIO,
+    "As ROI, with the chosen model's credit: (Σ first-12-months value of the leads won in the period x "
+    "the credit given to the campaign - its spend) / its spend.",
+    {Family.ATTRIBUTION, Family.SPEND},
+    lambda row, settings: (
+        Value(None)
+        if _attributed_spend(row) is None
+        else ratio(float(row.get("value_12m") or 0) - _attributed_spend(row), _attributed_spend(row))
+    ),
+)
+
+# --- E-mail engagement (events posted by the e-mail service; reports.attribution) -------------
+_EMAIL_RATES = (
+    (
+        "email_open_rate",
+        "Open rate",
+        "opened",
+        "Of the messages delivered in the period, the share opened at least once (unique opens per "
+        "message / delivered), as of now. Catalogue: recipients who open / e-mails delivered.",
+    ),
+    (
+        "email_click_rate",
+        "Click rate",
+        "clicked",
+        "Of the messages delivered in the period, the share with at least one click (unique clicks per "
+        "message / delivered), as of now: click-through, not click-to-open.",
+    ),
+    (
+        "email_unsubscribe_rate",
+        "Unsubscribe rate",
+        "unsubscribed",
+        "Of the messages delivered in the period, the share whose recipient unsubscribed from it "
+        "(unique per message / delivered), as of now. Catalogue: recipients who opt out after a campaign.",
+    ),
+)
+for _name, _label, _measure, _text in _EMAIL_RATES:
+    _register(
+        Metric(
+            _name,
+            _label,
+            Unit.RATE,
+            _text,
+            frozenset({Family.EMAIL}),
+            lambda row, settings, measure=_measure: ratio(row.get(measure), row.get("delivered")),
+            semantics="cohort",
+        )
+    )
 
 # --- Growth and shares (computed from other metrics over neighbouring periods / slices) -------
 GROWTH_OF = {f"{name}_growth": name for name in ("leads", "mqls", "sqls", "opportunities", "won", "lost")}

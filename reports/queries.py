@@ -212,6 +212,17 @@ SPEED_MEASURES: dict[str, str] = {
         "/ 3600.0) FILTER (WHERE e.kind = 'lead' AND l.first_meeting_at < %(as_of)s)"
     ),
     "first_meeting_n": "count(*) FILTER (WHERE e.kind = 'lead' AND l.first_meeting_at < %(as_of)s)",
+    # First contact answered within 14 days: a reply, or a meeting/demo (first_meeting_at; a first
+    # contact that is itself a meeting counts). Replies come from the activity log.
+    "first_contact_engaged": (
+        "count(*) FILTER (WHERE e.kind = 'lead' AND l.first_contacted_at < %(as_of)s AND ("
+        "(l.first_meeting_at >= l.first_contacted_at AND l.first_meeting_at < %(as_of)s "
+        "AND l.first_meeting_at < l.first_contacted_at + interval '14 days') "
+        "OR EXISTS (SELECT 1 FROM leads_activity reply WHERE reply.organization_id = l.organization_id "
+        "AND reply.lead_id = l.id AND reply.kind = 'email_replied' "
+        "AND reply.occurred_at >= l.first_contacted_at AND reply.occurred_at < %(as_of)s "
+        "AND reply.occurred_at < l.first_contacted_at + interval '14 days')))"
+    ),
     "mql_to_opportunity_days": (
         "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM l.reached_opportunity_at - "
         "l.reached_mql_at) / 86400.0) FILTER (WHERE e.kind = 'opportunity' AND l.reached_mql_at IS NOT NULL)"
