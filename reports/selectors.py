@@ -62,13 +62,14 @@ def _scope(
     if date_to < date_from:
         raise ValidationError({"date_to": "Must be on or after the start date."})
     data = {key: value for key, value in filters.items() if key not in NON_POPULATION_FILTERS and value != ""}
-    base = Lead.objects.filter(organization=org, deleted_at__isnull=True)
-    filterset = LeadFilter(data, queryset=base, organization=org)
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors.get_json_data(), code="invalid")
-    active = {
-        key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "", [], ())
-    }
+    active: dict[str, Any] = {}
+    if data:  # no filter at all (every dashboard's default) needs no filter set
+        base = Lead.objects.filter(organization=org, deleted_at__isnull=True)
+        filterset = LeadFilter(data, queryset=base, organization=org)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors.get_json_data(), code="invalid")
+        cleaned = filterset.form.cleaned_data
+        active = {key: value for key, value in cleaned.items() if value not in (None, "", [], ())}
     spend_filters = {
         key: value.pk if isinstance(value, Model) else value
         for key, value in active.items()
