@@ -926,7 +926,7 @@ def measure_recompute(run: Run, url: str, env: dict) -> None:
             old_single,
             old_per_tenant,
             goal="(info)",
-            note="organization × UTC month × source × stage, leads only: no events, zone, weeks, 7 dimensions",
+            note="org × UTC month × source × stage, leads only: no events, zone, weeks, 7 dimensions",
         )
     )
 
