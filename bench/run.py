@@ -801,6 +801,11 @@ def drop_organization(url: str, slug: str) -> None:
         cursor.execute("COMMIT")
 
 
+# The session settings the product's recompute runs with (reports.services.snapshot_recompute):
+# the reference runs with the same, so that the ratio is the engine's own cost, not a setting.
+REFERENCE_SETTINGS = "SET LOCAL jit = off"
+
+
 def measure_recompute(run: Run, url: str, env: dict) -> None:
     """Reference: the engine's snapshot rows (same groups, same counts) computed by one raw INSERT …
     SELECT … GROUP BY GROUPING SETS over every tenant / under RLS for the big org (bench/sql.py).
@@ -814,6 +819,7 @@ def measure_recompute(run: Run, url: str, env: dict) -> None:
         big_id = cursor.fetchone()[0]
         cursor.execute("BEGIN")
         cursor.execute("SET LOCAL ROLE leadtrack_app")
+        cursor.execute(REFERENCE_SETTINGS)
         cursor.execute("SELECT set_config('app.organization_id', %s, true)", [str(big_id)])
         cursor.execute(SNAPSHOT_REFERENCE_DDL.format(target="bench_snapshot_one"))
         started = time.monotonic()
@@ -840,6 +846,7 @@ def measure_recompute(run: Run, url: str, env: dict) -> None:
     if superuser is not None:
         with contextlib.closing(superuser), superuser.cursor() as cursor:
             cursor.execute("BEGIN")
+            cursor.execute(REFERENCE_SETTINGS)
             cursor.execute(SNAPSHOT_REFERENCE_DDL.format(target="bench_snapshot_all"))
             started = time.monotonic()
             cursor.execute(SNAPSHOT_REFERENCE_ALL.format(target="bench_snapshot_all"))
