@@ -334,6 +334,7 @@ class MetricTable:
     date_from: date
     date_to: date
     as_of: datetime
+    settings: ReportSettings | None = None  # the report settings the values were computed with
 
 
 def metric_table(
@@ -432,7 +433,7 @@ def metric_table(
         row["values"] = values
         rows.append(row)
     _apply_shares(rows, chosen, settings)
-    return MetricTable(rows, chosen, list(group_by), period, date_from, date_to, scope.as_of)
+    return MetricTable(rows, chosen, list(group_by), period, date_from, date_to, scope.as_of, settings)
 
 
 def _sort_key(key: tuple) -> tuple:

@@ -205,7 +205,7 @@ def funnel_dashboard(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _bad_request(request, exc)
     row = table.rows[0]
-    settings_row = selectors.report_settings_get(org=org)
+    settings_row = table.settings  # the benchmarks beside the rates they were computed with
     stages = []
     for label, count_name, rate, benchmark_field in STAGE_ROWS:
         # Cohort: a stage's count is the cohort that reached it (the numerator of the rate into it).
