@@ -117,6 +117,8 @@ class SnapshotRun(TenantModel):
     attempts = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The organization's zone the run bucketed periods in: its rows answer only while it is unchanged.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [

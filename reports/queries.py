@@ -192,6 +192,49 @@ FUNNEL_MEASURES: dict[str, str] = {
     ),
 }
 
+# When each snapshot measure counts a lead: the event's time for flow measures, the stage's time
+# for cohort ones (a cohort measure counts the leads created in the period whose stage time is
+# before the as-of time). A snapshot taken at T holds what counted before T; the same measure
+# restricted to "counted at >= T" is what happened since (``event_measures(since=T)``), so the
+# snapshot plus that delta is the live value. A measure missing here is never read from snapshots.
+COUNTED_AT: dict[str, str] = {
+    "leads": "e.at",
+    "inbound_leads": "e.at",
+    "mqls": "e.at",
+    "sqls": "e.at",
+    "opportunities": "e.at",
+    "won": "e.at",
+    "lost": "e.at",
+    "closed": "e.at",
+    "cohort_mqls": "l.reached_mql_at",
+    "cohort_sqls": "l.reached_sql_at",
+    "cohort_opportunities": "l.reached_opportunity_at",
+    "cohort_won": "l.closed_at",
+    "cohort_closed": "l.closed_at",
+    "referral_leads": "e.at",
+    "referral_cohort_mqls": "l.reached_mql_at",
+    "referral_cohort_won": "l.closed_at",
+}
+# The latest time a lead counts at: its expression index (reports migration 0004,
+# lead_org_last_event_idx) finds the leads with anything counted since a time.
+LAST_EVENT_AT = (
+    "greatest(l.created_at, l.reached_mql_at, l.reached_sql_at, l.reached_opportunity_at, l.closed_at)"
+)
+
+
+def measures_since(names: Sequence[str]) -> dict[str, str]:
+    """The funnel measures ``names`` restricted to what counted at or after ``%(since)s``."""
+    restricted = {}
+    for name in names:
+        expression = FUNNEL_MEASURES[name]
+        if expression.count("FILTER (WHERE ") != 1:
+            raise ValueError(f"measure {name} is not one filtered aggregate")
+        restricted[name] = expression.replace(
+            "FILTER (WHERE ", f"FILTER (WHERE {COUNTED_AT[name]} >= %(since)s AND "
+        )
+    return restricted
+
+
 # Medians (hours or days) with their sample sizes; the speed family.
 SPEED_MEASURES: dict[str, str] = {
     "first_contact_hours": (
@@ -335,12 +378,20 @@ def event_measures(
     dimensions: Sequence[Dimension],
     measures: dict[str, str],
     extra_params: dict[str, Any] | None = None,
+    since: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per (period, dimension values) with ``measures`` (FUNNEL_MEASURES or SPEED_MEASURES)."""
+    """One row per (period, dimension values) with ``measures`` (FUNNEL_MEASURES or SPEED_MEASURES).
+
+    ``since``: only leads with something counted at or after it (``measures_since``'s measures).
+    """
     sql = Sql()
     tz, start, end = sql.param(scope.time_zone), sql.param(scope.start), sql.param(scope.end)
     start_date = sql.param(scope.start_date)
     sql.params.update({"as_of": scope.as_of, **(extra_params or {})})
+    recent = ""
+    if since is not None:
+        sql.params["since"] = since
+        recent = f"\n    AND {LAST_EVENT_AT} >= %(since)s"
     bucket = period_bucket(grain=grain, column="e.at", tz_param=tz, start_param=start_date)
     dim_select, dim_group = _select_dimensions(dimensions)
     select = [
@@ -356,8 +407,7 @@ WHERE {_lead_where(sql, scope)} AND e.at >= {start} AND e.at < {end}
     -- Every event happens at or after creation, and a lead with an event in the range has its
     -- latest timestamp in or after it: both let PostgreSQL skip leads before expanding events.
     AND l.created_at < {end}
-    AND greatest(l.created_at, l.reached_mql_at, l.reached_sql_at, l.reached_opportunity_at, l.closed_at)
-        >= {start}
+    AND {LAST_EVENT_AT} >= {start}{recent}
 GROUP BY {", ".join(["1", *dim_group])}"""
     return _run(text, sql.params)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -25,8 +25,16 @@ from referrals.selectors import Period as ReferralPeriod
 from referrals.selectors import referral_metrics
 from reports import queries
 from reports.metrics import GROWTH_OF, REGISTRY, SHARE_OF, Family, Metric, Value, growth
-from reports.models import MetricSnapshot, ReportSettings, SnapshotRun
-from reports.periods import CUSTOM, PERIODS, local_midnight, period_next, period_previous, period_starts
+from reports.models import Grain, MetricSnapshot, ReportSettings, SnapshotRun
+from reports.periods import (
+    CUSTOM,
+    PERIODS,
+    local_midnight,
+    period_floor,
+    period_next,
+    period_previous,
+    period_starts,
+)
 
 # Lead filters the dashboards offer (the lead list's, minus those that make no sense for a metric).
 DASHBOARD_FILTERS = (
@@ -55,13 +63,14 @@ def _scope(
     if date_to < date_from:
         raise ValidationError({"date_to": "Must be on or after the start date."})
     data = {key: value for key, value in filters.items() if key not in NON_POPULATION_FILTERS and value != ""}
-    base = Lead.objects.filter(organization=org, deleted_at__isnull=True)
-    filterset = LeadFilter(data, queryset=base, organization=org)
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors.get_json_data(), code="invalid")
-    active = {
-        key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "", [], ())
-    }
+    active: dict[str, Any] = {}
+    if data:  # no filter at all (every dashboard's default) needs no filter set
+        base = Lead.objects.filter(organization=org, deleted_at__isnull=True)
+        filterset = LeadFilter(data, queryset=base, organization=org)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors.get_json_data(), code="invalid")
+        cleaned = filterset.form.cleaned_data
+        active = {key: value for key, value in cleaned.items() if value not in (None, "", [], ())}
     spend_filters = {
         key: value.pk if isinstance(value, Model) else value
         for key, value in active.items()
@@ -100,6 +109,110 @@ def _key(row: Mapping[str, Any], dimensions: Sequence[queries.Dimension]) -> tup
     return (row["period_start"], *(row[f"dim_{dimension.name}"] for dimension in dimensions))
 
 
+def snapshot_measures_read(metrics: Sequence[Metric]) -> set[str] | None:
+    """The funnel measures ``metrics`` read, when all of them are snapshot measures; else None.
+
+    Growth and share metrics read their base metric's measures; metrics outside the funnel
+    family (speed, pipeline, spend, referral) have queries of their own and read none.
+    """
+    from reports.services import SNAPSHOT_MEASURES
+
+    read: set[str] = set()
+    for metric in metrics:
+        base = REGISTRY[GROWTH_OF.get(metric.name) or SHARE_OF.get(metric.name) or metric.name]
+        if Family.FUNNEL not in base.families:
+            continue
+        if base.numerator is None:
+            return None  # reads funnel measures it does not declare (CAC, ROI …)
+        read |= {base.numerator, base.denominator} - {None}
+    answerable = {name for name in SNAPSHOT_MEASURES if name in queries.COUNTED_AT}
+    return read if read <= answerable else None
+
+
+# The snapshot grain whose whole periods make up each period the engine is asked for.
+SNAPSHOT_GRAIN_FOR = {None: Grain.MONTH.value, Grain.MONTH.value: Grain.MONTH.value}
+SNAPSHOT_GRAIN_FOR[Grain.QUARTER.value] = Grain.MONTH.value
+SNAPSHOT_GRAIN_FOR[Grain.WEEK.value] = Grain.WEEK.value
+
+
+def _funnel_from_snapshot(
+    *, org: Organization, scope: queries.Scope, grain: str | None, measures: Sequence[str]
+) -> dict[tuple, dict[str, Any]] | None:
+    """The funnel measures of the organization's totals: history from the latest snapshot, the rest live.
+
+    The range's whole snapshot periods are read from the snapshot rows and completed with
+    what counted since the snapshot was taken (queries.measures_since: new events, and
+    stages reached since by the cohorts); the days before the first / after the last whole
+    period are computed live. Equal to the live computation as long as nothing that
+    counted before the snapshot changed since (a deleted or edited lead, a recycled lost
+    lead): those show at the next recompute, as the page's "as of" says.
+    None when the snapshot cannot answer (none yet, another time zone, no whole period,
+    a measure it does not store); the caller then computes everything live.
+    """
+    stored_grain = SNAPSHOT_GRAIN_FOR.get(grain)
+    if stored_grain is None:
+        return None
+    whole = [
+        start
+        for start in period_starts(scope.start_date, scope.end_date, stored_grain)
+        if start >= scope.start_date and period_next(start, stored_grain) <= scope.end_date
+    ]
+    run = snapshot_run_latest(org=org)
+    if not whole or run is None or run.time_zone != org.time_zone:
+        return None
+    snapshots = list(
+        MetricSnapshot.objects.filter(
+            organization=org,
+            grain=stored_grain,
+            dimension="",
+            dimension_value="",
+            period_start__gte=whole[0],
+            period_start__lte=whole[-1],
+        ).values_list("period_start", "measures", "computed_at")
+    )
+    # Rows of another run (one committed after ``run`` was read), or rows written before a
+    # measure existed, cannot be completed exactly: compute live instead.
+    stale = [row for row in snapshots if row[2] != run.started_at or not set(measures) <= set(row[1])]
+    if stale:
+        return None
+
+    def key(period_start: date) -> tuple:
+        if grain is None:
+            return (scope.start_date,)
+        return (period_floor(period_start, grain),)
+
+    rows: dict[tuple, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(measures, 0))
+
+    def add(found: list[dict[str, Any]]) -> None:
+        for row in found:
+            total = rows[key(row["period_start"])]
+            for name in measures:
+                total[name] += row[name] or 0
+
+    add([{"period_start": start, **stored} for start, stored, _ in snapshots])
+    tz = ZoneInfo(scope.time_zone)
+
+    def part(first: date, end: date) -> queries.Scope:
+        start, stop = local_midnight(first, tz), local_midnight(end, tz)
+        return replace(scope, start=start, end=stop, start_date=first, end_date=end)
+
+    whole_end = period_next(whole[-1], stored_grain)
+    add(
+        queries.event_measures(
+            scope=part(whole[0], whole_end),
+            grain=grain,
+            dimensions=[],
+            measures=queries.measures_since(measures),
+            since=run.started_at,
+        )
+    )
+    live = {name: queries.FUNNEL_MEASURES[name] for name in measures}
+    for first, end in ((scope.start_date, whole[0]), (whole_end, scope.end_date)):
+        if first < end:
+            add(queries.event_measures(scope=part(first, end), grain=grain, dimensions=[], measures=live))
+    return rows
+
+
 def _measure_rows(
     *,
     org: Organization,
@@ -108,8 +221,12 @@ def _measure_rows(
     dimensions: Sequence[queries.Dimension],
     families: set[Family],
     settings: ReportSettings,
+    snapshot_measures: set[str] | None = None,
 ) -> dict[tuple, dict[str, Any]]:
-    """All measures the families need, one dict per (period, dimension values); one statement per family."""
+    """All measures the families need, one dict per (period, dimension values); one statement per family.
+
+    ``snapshot_measures``: the funnel measures to read from the snapshot when it can answer.
+    """
     rows: dict[tuple, dict[str, Any]] = defaultdict(dict)
 
     if grain is None and not dimensions:
@@ -120,11 +237,20 @@ def _measure_rows(
             rows[_key(row, dimensions)].update(row)
 
     if Family.FUNNEL in families:
-        merge(
-            queries.event_measures(
-                scope=scope, grain=grain, dimensions=dimensions, measures=queries.FUNNEL_MEASURES
+        stored = None
+        if snapshot_measures and not dimensions and scope.filtered_leads is None:
+            stored = _funnel_from_snapshot(
+                org=org, scope=scope, grain=grain, measures=sorted(snapshot_measures)
             )
-        )
+        if stored is not None:
+            for key, measures in stored.items():
+                rows[key].update(measures)
+        else:
+            merge(
+                queries.event_measures(
+                    scope=scope, grain=grain, dimensions=dimensions, measures=queries.FUNNEL_MEASURES
+                )
+            )
     if Family.SPEED in families:
         sla = timedelta(hours=settings.first_contact_sla_hours)
         merge(
@@ -223,6 +349,7 @@ class MetricTable:
     date_from: date
     date_to: date
     as_of: datetime
+    settings: ReportSettings | None = None  # the report settings the values were computed with
 
 
 def metric_table(
@@ -235,9 +362,13 @@ def metric_table(
     date_to: date,
     filters: Mapping[str, str],
     as_of: datetime | None = None,
+    from_snapshots: bool = True,
 ) -> MetricTable:
     """Several metrics over the same periods and slices, from one statement per query family.
 
+    As of now (``as_of`` None), the organization's funnel totals come from the latest
+    snapshot plus what counted since (``_funnel_from_snapshot``) when it can answer;
+    ``from_snapshots=False`` computes everything live. An explicit ``as_of`` is always live.
     Raises ValidationError (field errors) for an unknown metric, period or dimension,
     a reversed range, or an invalid lead filter.
     """
@@ -252,8 +383,15 @@ def metric_table(
     scope = _scope(org=org, date_from=date_from, date_to=date_to, filters=filters, as_of=as_of)
     settings = report_settings_get(org=org)
     families = _families(chosen)
+    snapshot_measures = snapshot_measures_read(chosen) if from_snapshots and as_of is None else None
     measured = _measure_rows(
-        org=org, scope=scope, grain=grain, dimensions=dimensions, families=families, settings=settings
+        org=org,
+        scope=scope,
+        grain=grain,
+        dimensions=dimensions,
+        families=families,
+        settings=settings,
+        snapshot_measures=snapshot_measures,
     )
     previous: dict[tuple, dict[str, Any]] = {}
     if any(metric.name in GROWTH_OF for metric in chosen):
@@ -276,6 +414,7 @@ def metric_table(
             dimensions=dimensions,
             families=families,
             settings=settings,
+            snapshot_measures=snapshot_measures,
         )
 
     end_date = date_to + timedelta(days=1)
@@ -309,7 +448,7 @@ def metric_table(
         row["values"] = values
         rows.append(row)
     _apply_shares(rows, chosen, settings)
-    return MetricTable(rows, chosen, list(group_by), period, date_from, date_to, scope.as_of)
+    return MetricTable(rows, chosen, list(group_by), period, date_from, date_to, scope.as_of, settings)
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -339,8 +478,9 @@ def metric_values(
     date_from: date,
     date_to: date,
     filters: Mapping[str, str],
+    from_snapshots: bool = True,
 ) -> list[dict]:
-    """One metric of the registry (reports/metrics.py), computed live in PostgreSQL.
+    """One metric of the registry (reports/metrics.py), computed in PostgreSQL (metric_table).
 
     - ``period``: "day", "week" (ISO), "month", "quarter" — buckets of the organization's
       calendar — or "custom" (the whole range as one period).
@@ -370,6 +510,7 @@ def metric_values(
         date_from=date_from,
         date_to=date_to,
         filters=filters,
+        from_snapshots=from_snapshots,
     )
     out = []
     for row in table.rows:

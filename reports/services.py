@@ -129,6 +129,9 @@ def snapshot_recompute(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SNAPSHOT_LOCK_NAMESPACE, org.pk])
+            # JIT compiling this wide aggregate costs more than it saves below millions of events
+            # (0.7 s of 2.4 s at 100k leads here); the setting ends with the transaction.
+            cursor.execute("SET LOCAL jit = off")
         run = (
             SnapshotRun.objects.select_for_update().get(organization=org, pk=run_id)
             if run_id is not None
@@ -137,6 +140,7 @@ def snapshot_recompute(
         as_of = timezone.now()
         run.status = SnapshotRun.Status.RUNNING
         run.started_at = as_of
+        run.time_zone = org.time_zone
         run.attempts += 1
         run.save()
         steps = 2  # delete the old rows, write the new ones

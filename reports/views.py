@@ -15,11 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.filters import LeadFilter
 from leadtrack.tenancy.models import Organization
 from leadtrack.tenancy.permissions import org_permission_required
 from reports import selectors, services
-from reports.forms import DashboardForm, ReportSettingsForm
+from reports.forms import DashboardForm, DashboardLeadFilter, ReportSettingsForm
 from reports.metrics import REGISTRY, SNAPSHOT_METRICS, Metric, Unit, Value, growth
 from reports.models import SnapshotRun
 from reports.periods import CUSTOM, period_next, period_previous, period_starts
@@ -84,9 +83,9 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     return {key: request.GET.get(key, "") for key in selectors.DASHBOARD_FILTERS if request.GET.get(key)}
 
 
-def _context(request: HttpRequest) -> tuple[DashboardForm, LeadFilter, dict[str, str]]:
+def _context(request: HttpRequest) -> tuple[DashboardForm, DashboardLeadFilter, dict[str, str]]:
     form = DashboardForm(request.GET)  # bound even when empty: every field has a default
-    lead_filter = LeadFilter(_filters(request), organization=request.organization)
+    lead_filter = DashboardLeadFilter(_filters(request), organization=request.organization)
     if not form.is_valid():
         raise ValidationError(form.errors.get_json_data())
     return form, lead_filter, _filters(request)
@@ -206,7 +205,7 @@ def funnel_dashboard(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _bad_request(request, exc)
     row = table.rows[0]
-    settings_row = selectors.report_settings_get(org=org)
+    settings_row = table.settings  # the benchmarks beside the rates they were computed with
     stages = []
     for label, count_name, rate, benchmark_field in STAGE_ROWS:
         # Cohort: a stage's count is the cohort that reached it (the numerator of the rate into it).

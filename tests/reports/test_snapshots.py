@@ -83,6 +83,7 @@ def test_snapshot_numbers_equal_the_live_numbers(funnel):
                     date_from=date(2025, 3, 1),
                     date_to=date(2025, 7, 31),
                     filters={},
+                    from_snapshots=False,  # the live SQL, not the snapshot itself
                 )
                 compared = 0
                 for row in live:

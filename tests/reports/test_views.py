@@ -192,3 +192,41 @@ def test_live_today_counts_new_leads_and_moves_by_source_and_rep(org, mike, logi
     assert data["moves_by_rep"] == [["Mike Manager", 1]]
     page = login(mike).get(url("dashboards_live", org)).content.decode()
     assert 'data-key="by_source"' in page and "Web" in page
+
+
+def test_filter_selects_offer_what_the_form_widget_offers(funnel, mike):
+    from django.template import Context, Template
+
+    from reports.forms import DashboardLeadFilter
+
+    with tenant_context(funnel.org):
+        lead_filter = DashboardLeadFilter(
+            {"source": str(funnel.web.pk), "country": "FR", "owner": "null"}, organization=funnel.org
+        )
+        for name in (
+            "source",
+            "channel_type",
+            "campaign",
+            "region",
+            "country",
+            "industry",
+            "segment",
+            "owner",
+        ):
+            field = lead_filter.form[name]
+            ours = Template("{% load reports_ui %}{% filter_field field %}").render(Context({"field": field}))
+            django = f"{field.label_tag()} {field}"
+
+            def options(html):
+                return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)
+
+            assert options(ours) == options(django), name
+            assert len(options(ours)) > (200 if name == "country" else 0)
+            assert re.search(r"<label[^>]*>[^<]*</label>", ours).group() == field.label_tag()
+            assert f'name="{name}" id="id_{name}"' in ours
+        assert ("FR", " selected", "France") in re.findall(
+            r'<option value="([^"]*)"( selected)?>([^<]*)</option>',
+            Template("{% load reports_ui %}{% filter_field f %}").render(
+                Context({"f": lead_filter.form["country"]})
+            ),
+        )
