@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from leadtrack.privacy import registry, selectors, services
 from leadtrack.privacy.forms import ErasureConfirmForm, RetentionForm, SubjectForm
 from leadtrack.tenancy.permissions import org_permission_required
+
+
+def _post_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Form targets: a GET (a reload, a bookmarked URL) goes back to the page with the forms."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return redirect("privacy_settings", org_slug=request.organization.slug)
+        return view(request)
+
+    return wrapped
 
 
 def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
@@ -33,7 +46,7 @@ def privacy_settings(request: HttpRequest) -> HttpResponse:
 
 
 @org_permission_required("org.manage_settings")
-@require_POST
+@_post_only
 def privacy_export(request: HttpRequest) -> HttpResponse:
     """The subject's JSON document as a download."""
     form = SubjectForm(request.POST, prefix="export")
@@ -49,7 +62,7 @@ def privacy_export(request: HttpRequest) -> HttpResponse:
 
 
 @org_permission_required("org.manage_settings")
-@require_POST
+@_post_only
 def privacy_erase(request: HttpRequest) -> HttpResponse:
     """Two steps: the address → what will be erased and a confirmation form → the erasure."""
     org = request.organization
@@ -82,7 +95,7 @@ def privacy_erase(request: HttpRequest) -> HttpResponse:
 
 
 @org_permission_required("org.manage_settings")
-@require_POST
+@_post_only
 def privacy_retention(request: HttpRequest) -> HttpResponse:
     org = request.organization
     form = RetentionForm(request.POST, instance=selectors.privacy_settings_get(org=org))

@@ -114,3 +114,8 @@ def test_the_commands_export_and_erase(tmp_path, org, world, capsys):
     assert "3 lead(s)" in capsys.readouterr().out
     with tenant_context(org):
         assert ErasureLog.objects.get().actor_id is None
+
+
+def test_a_get_on_a_form_target_goes_back_to_the_page(login, alice, org):
+    response = login(alice).get(_url("privacy_erase"))
+    assert response.status_code == 302 and response["Location"] == _url("privacy_settings")
