@@ -119,3 +119,12 @@ def test_the_commands_export_and_erase(tmp_path, org, world, capsys):
 def test_a_get_on_a_form_target_goes_back_to_the_page(login, alice, org):
     response = login(alice).get(_url("privacy_erase"))
     assert response.status_code == 302 and response["Location"] == _url("privacy_settings")
+
+
+def test_an_import_whose_file_was_dropped_still_shows(login, alice, org, world):
+    client = login(alice)
+    client.post(_url("privacy_erase"), {"email": EMAIL, "confirm_email": EMAIL, "understood": "on"})
+    for name in ("lead_import_job", "lead_import_mapping", "lead_import_preview", "lead_import_errors"):
+        url = reverse(name, kwargs={"org_slug": "acme", "job_id": world.import_job})
+        assert client.get(url).status_code in (200, 302), name
+    assert client.get(_url("lead_import")).status_code == 200
