@@ -8,11 +8,12 @@ campaign stay, so funnel counts and metrics are unchanged; what names the person
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from django.db.models import F, Q
 
 from funnel.models import StageTransition
-from leads.models import Activity, Lead, LeadChange, Via
+from leads.models import Activity, Lead, LeadChange, SavedView, Via
 from leads.rules import domain_from
 from leadtrack.privacy.registry import PERSONAL_KEYS, REDACTED, Subject, redact_json, register, scrub_text
 
@@ -48,6 +49,14 @@ LEAD_EXPORT_FIELDS = (
     "merged_into_id",
 )
 ACTIVITY_FREE_TEXT = ("subject", "body", "url", "referrer_url")
+
+
+def _saved_views(subject: Subject) -> list[SavedView]:
+    """Saved lead-list filters whose query (URL-encoded: '@' is '%40') searches for the person."""
+    if not subject.identifiers:
+        return []
+    views = SavedView.objects.filter(organization=subject.organization).exclude(query="").order_by("pk")
+    return [view for view in views if subject.names_in(unquote_plus(view.query))]
 
 
 def _export(subject: Subject) -> dict[str, list[dict[str, Any]]]:
@@ -87,7 +96,14 @@ def _export(subject: Subject) -> dict[str, list[dict[str, Any]]]:
         .order_by("at", "pk")
         .values("id", "lead_id", "from_stage", "to_stage", "at", "via", "reason")
     )
-    return {"leads": leads, "changes": changes, "activities": activities, "stage_transitions": transitions}
+    saved_views = [{"id": view.pk, "name": view.name, "query": view.query} for view in _saved_views(subject)]
+    return {
+        "leads": leads,
+        "changes": changes,
+        "activities": activities,
+        "stage_transitions": transitions,
+        "saved_views": saved_views,
+    }
 
 
 def _redacted_changes(changes: dict[str, Any], subject: Subject) -> dict[str, Any]:
@@ -151,7 +167,18 @@ def _erase(subject: Subject) -> dict[str, int]:
             organization=org, lead=lead, actor=None, via=Via.SYSTEM, changes={"erased": [False, True]}
         )
         leads += 1
-    return {"leads": leads, "changes": changes, "activities": activities, "stage_transitions": transitions}
+    saved_views = 0
+    for view in _saved_views(subject):
+        kept = [(key, value) for key, value in parse_qsl(view.query) if not subject.names_in(value)]
+        SavedView.objects.filter(organization=subject.organization, pk=view.pk).update(query=urlencode(kept))
+        saved_views += 1
+    return {
+        "leads": leads,
+        "changes": changes,
+        "activities": activities,
+        "stage_transitions": transitions,
+        "saved_views": saved_views,
+    }
 
 
 register(
@@ -161,6 +188,7 @@ register(
     order=100,
     description=(
         "Leads (contact fields, notes, close reason, external id), their change history with old "
-        "values, activities' subjects, bodies and URLs, and stage-change reasons."
+        "values, activities' subjects, bodies and URLs, stage-change reasons, and saved lead-list "
+        "filters that search for the person (the search term is removed)."
     ),
 )

@@ -8,7 +8,7 @@ Jane Roe (jane.roe@subject.example, +1 555 0142, formerly +1 555 0199) is in Acm
 - a referral naming her (contact, phone, notes) and a partner whose contact she is;
 - a webhook delivery about lead A, an idempotent API response naming her;
 - an import file with her row beside Sam's, and a failed import row with her cells;
-- an invitation to her address.
+- an invitation to her address; a saved lead-list search for her address.
 Globex has a lead with the same address, name and phone; Acme has Sam, another person.
 """
 
@@ -23,7 +23,7 @@ from django.utils import timezone
 from funnel.services import stage_move
 from funnel.stages import Stage
 from leads.imports.services import import_job_create
-from leads.models import ActivityKind, ImportRowError
+from leads.models import ActivityKind, ImportRowError, SavedView
 from leads.services import activity_log, lead_delete, lead_merge, lead_update
 from leadtrack.api.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from leadtrack.tenancy.context import tenant_context
@@ -37,7 +37,8 @@ OLD_EMAIL = "jane.roe+old@subject.example"
 NAME = "Jane Roe"
 PHONE = "+1 555 0142"
 OLD_PHONE = "+1 555 0199"
-IDENTIFIERS = (EMAIL, OLD_EMAIL, NAME, PHONE, OLD_PHONE)
+ENCODED_EMAIL = "jane.roe%40subject.example"  # as a saved lead-list search keeps it
+IDENTIFIERS = (EMAIL, OLD_EMAIL, NAME, PHONE, OLD_PHONE, ENCODED_EMAIL)
 
 
 @dataclass
@@ -81,6 +82,9 @@ def build_world(org, other_org, alice, charlie) -> World:
         stage_move(org=org, actor=alice, lead_id=lead_a.pk, to_stage=Stage.MQL)
         lead_c = make_lead(org, actor=alice, company="Initech", contact_name="J. Roe", email=OLD_EMAIL)
         lead_merge(org=org, actor=alice, primary_id=lead_a.pk, duplicate_id=lead_c.pk)
+        SavedView.objects.create(
+            organization=org, name="Jane", owner=alice, query=f"q={ENCODED_EMAIL}&stage=mql", shared=True
+        )
         sam = make_lead(
             org, actor=alice, company="Hooli", contact_name="Sam Other", email="sam@other.example"
         )

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from leads.imports.privacy import FILE_REMOVED
-from leads.models import Activity, ImportJob, Lead, LeadChange
+from leads.models import Activity, ImportJob, Lead, LeadChange, SavedView
 from leadtrack import embedded
 from leadtrack.privacy.models import ErasedLead, ErasureLog, ErasureReason
 from leadtrack.privacy.services import email_hash, subject_erase
@@ -135,6 +135,7 @@ def test_erasure_leaves_no_identifier_in_a_fresh_dump(
         assert (lead_a.email, lead_a.contact_name, lead_a.phone, lead_a.notes) == ("", "", "", "")
         assert (lead_a.company, lead_a.stage, lead_a.reached_mql_at is not None) == ("Initech", "mql", True)
         assert Lead.objects.get(pk=world.sam).email == "sam@other.example"
+        assert SavedView.objects.get().query == "stage=mql"
         activity = Activity.objects.get(lead_id=world.lead_a)
         assert (activity.subject, activity.body, activity.url, activity.utm_source) == (
             "",
@@ -173,10 +174,12 @@ def test_erasure_leaves_no_identifier_in_a_fresh_dump(
         # The phone change and the merge entry ("merged_from") name her; B's deletion does not.
         "leads.changes": 2,
         "leads.leads": 3,
+        "leads.saved_views": 1,
     }
     print(
         f"\n[G2] dump_bytes={len(dump)} occurrences={sum(ours.values())} "
-        f"(email, old email, name, phone, old phone in Acme rows) other_org_kept={sum(theirs.values())} "
+        "(email, old email, name, phone, old phone, url-encoded email in Acme rows) "
+        f"other_org_kept={sum(theirs.values())} "
         f"rows_changed={sum(erasure.counts.values())} leads_anonymised={erasure.lead_count} "
         f"funnel_unchanged={len(FUNNEL_METRICS)} metrics"
     )
