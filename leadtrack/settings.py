@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "capture.forms.apps.WebFormsConfig",
     "capture.tracking.apps.TrackingConfig",
     "leadtrack.api",
+    "leadtrack.privacy",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leadtrack.api.tasks.idempotency_records_purge_all",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Leads past each organization's retention period are anonymised (daily at 03:50 UTC; idempotent).
+    "privacy-retention": {"task": "privacy.retention_fanout", "schedule": crontab(hour=3, minute=50)},
 }
 
 # --- REST framework ----------------------------------------------------------

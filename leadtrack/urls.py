@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("leadtrack.api.urls")),
     path("o/<slug:org_slug>/", include("leadtrack.tenancy.urls")),
     path("o/<slug:org_slug>/settings/api/", include("leadtrack.api.settings_urls")),
+    path("o/<slug:org_slug>/settings/privacy/", include("leadtrack.privacy.urls")),
     path("o/<slug:org_slug>/leads/import/", include("leads.imports.urls")),
     path("o/<slug:org_slug>/leads/export/", include("leads.imports.export_urls")),
     path("o/<slug:org_slug>/leads/", include("leads.urls")),
