@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from funnel.scoring.api.views import LeadScoreApi
 from capture.tracking.api import TrackingEventsApi, TrackingIdentifyApi
+from funnel.scoring.api.views import LeadScoreApi
 from leadtrack.api import endpoints
 from reports.quarterly.api import QuarterlyReferralReportApi
 

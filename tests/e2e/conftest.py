@@ -7,9 +7,13 @@ Without /usr/bin/chromium the tests skip with the reason.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import re
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -116,3 +120,28 @@ def pass_second_factor(page, user) -> None:
         page.get_by_label("Code").fill(authenticator_code(user))
         page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state("networkidle")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def static_site(tmp_path):
+    """A customer's plain static HTML site (python http.server) on its own port, in a thread:
+    (directory to write pages into, its origin)."""
+    port = _free_port()
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()

@@ -4,12 +4,6 @@ in the lead list with the campaign's UTM on its web-form touchpoint."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import socket
-import threading
-
-import pytest
 from playwright.sync_api import expect
 
 from capture.forms.models import FormSubmission, LeadForm
@@ -25,30 +19,6 @@ PAGE = """<!doctype html>
 {snippet}
 </body></html>
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def static_site(tmp_path):
-    """A plain static HTML site (python http.server) on its own port, in a thread."""
-    port = _free_port()
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield tmp_path, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_an_admin_builds_a_form_and_a_visitor_submits_it_from_another_site(

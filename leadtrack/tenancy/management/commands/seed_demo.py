@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 
-from funnel.scoring.demo import seed_demo_scoring
-from funnel.routing.demo import seed_demo_routing
 from capture.forms.demo import seed_demo_forms
 from capture.tracking.demo import seed_demo_tracking
+from funnel.routing.demo import seed_demo_routing
+from funnel.scoring.demo import seed_demo_scoring
 from leadtrack.tenancy.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_demo_organizations
 from leadtrack.tenancy.demo_data import DEMO_DATASETS, demo_data_seed
 from referrals.demo import DEMO_PARTNERS, seed_demo_referrals
