@@ -33,7 +33,7 @@ class PredictionModel(TenantModel):
     cv_folds = models.PositiveSmallIntegerField(default=0)
     # [{"low", "high", "n", "mean_predicted", "observed"}]: out-of-fold predictions of the CV.
     calibration = models.JSONField(default=list)
-    # {"format", "intercept", "coefficients": {feature: coef}, "labels": {feature: label}, ...}
+    # {"format", "method", "intercept", "coefficients": {feature name: coefficient}}: see training.py.
     parameters = models.JSONField()
     open_leads_scored = models.PositiveIntegerField(default=0)
 
