@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from capture.tracking import services
+from capture.tracking import services, stream
 from capture.tracking.models import TrackingSite
 from capture.tracking.selectors import SiteInfo
 from leads.models import Lead
@@ -70,8 +70,10 @@ def seed_demo_tracking(*, visitors: int = 40) -> int:
             chunk = events[first : first + services.MAX_EVENTS_PER_API_CALL]
             services.events_accept(site=info, events=chunk, ip=None, batch=True, server_side=True, now=now)
     written = 0
-    while count := services.page_views_drain():
-        written += count
+    for _ in range(100):  # bounded: a drain running elsewhere may hold the lock
+        if not stream.length():
+            break
+        written += services.page_views_drain()
     with tenant_context(organization):
         lead = Lead.objects.filter(organization=organization, deleted_at__isnull=True).order_by("id").first()
         if lead is not None:

@@ -344,8 +344,8 @@ def _assign_visits(*, org: Organization, events: list[dict[str, Any]]) -> list[d
     return events
 
 
-def _insert_page_views(*, org: Organization, events: list[dict[str, Any]]) -> set[str]:
-    """One multi-row INSERT; already stored event ids are skipped. The visitors written to."""
+def _insert_page_views(*, org: Organization, events: list[dict[str, Any]]) -> list[str]:
+    """One multi-row INSERT; already stored event ids are skipped. The visitor of each row written."""
     columns = [
         [e["site"] for e in events],
         [e["event_id"] for e in events],
@@ -363,11 +363,12 @@ def _insert_page_views(*, org: Organization, events: list[dict[str, Any]]) -> se
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [org.pk, *columns])
-        return {row[0] for row in cursor.fetchall()}
+        return [row[0] for row in cursor.fetchall()]
 
 
 def page_views_drain(*, batch_size: int = DRAIN_BATCH, consumer: str | None = None) -> int:
-    """Move up to ``batch_size`` events from the stream into PostgreSQL; the page views written.
+    """Move up to ``batch_size`` events from the stream into PostgreSQL; the page views written
+    (events already stored are not counted again).
 
     One transaction for the batch: each organization's events in one INSERT under its tenant
     context, and the new page views of identified visitors onto their leads' timelines. The
@@ -402,8 +403,8 @@ def page_views_drain(*, batch_size: int = DRAIN_BATCH, consumer: str | None = No
                 if not events:
                     continue
                 visitors = _insert_page_views(org=org, events=_assign_visits(org=org, events=events))
-                written += len(events)
-                page_views_to_timeline(org=org, visitor_ids=visitors)
+                written += len(visitors)
+                page_views_to_timeline(org=org, visitor_ids=set(visitors))
         entry_ids = [entry_id for entry_id, _event in batch]
         transaction.on_commit(lambda: stream.acknowledge(entry_ids))
     return written

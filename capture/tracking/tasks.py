@@ -8,7 +8,7 @@ import logging
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from capture.tracking import services
+from capture.tracking import services, stream
 from leadtrack.celery import app
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,8 @@ def page_views_drain_task() -> int:
     """Not an OrgTask: the stream mixes organizations; the service enters each one's context."""
     written = 0
     for _ in range(MAX_BATCHES_PER_RUN):
-        count = services.page_views_drain()
-        written += count
-        if count < services.DRAIN_BATCH:
+        written += services.page_views_drain()
+        if not stream.length():
             break
     if written:
         logger.info("tracking drain wrote %s page views", written)
