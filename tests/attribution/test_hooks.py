@@ -253,3 +253,18 @@ def test_without_the_lookup_setting_no_endpoint_is_visible(org, endpoint):
         cursor.execute("SELECT set_config('app.email_endpoint_key', %s, true)", [endpoint.key])
         cursor.execute("SELECT count(*), min(organization_id) FROM attribution_emailendpoint")
         assert cursor.fetchone() == (1, org.pk)
+
+
+def test_a_body_over_one_mebibyte_is_413(client, org, endpoint):
+    events = [event(f"e{n}", "open", campaign="x" * 200) for n in range(4000)]
+    body = json.dumps({"events": events}).encode()
+    assert len(body) > 1024 * 1024
+    response = post(client, endpoint, body)
+    assert response.status_code == 413
+    assert stored(org) == []
+
+
+def test_more_than_1000_events_is_a_field_error(client, org, endpoint):
+    response = post(client, endpoint, {"events": [event(f"e{n}", "open") for n in range(1001)]})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"events": ["At most 1000 events per post."]}
