@@ -82,7 +82,10 @@ def privacy_erase(request: HttpRequest) -> HttpResponse:
             )
             return redirect("privacy_settings", org_slug=org.slug)
         if "email" in confirm.errors:
-            return _page(request, status=400, erase_form=SubjectForm(request.POST, prefix="erase"))
+            # The hidden address was tampered with: show its error on the first step's field.
+            first_step = SubjectForm({"erase-email": request.POST.get("email", "")}, prefix="erase")
+            first_step.is_valid()
+            return _page(request, status=400, erase_form=first_step)
         email = confirm.data.get("email", "")
     preview = services.subject_export(org=org, email=email)
     status = 400 if confirm.is_bound else 200

@@ -128,3 +128,13 @@ def test_an_import_whose_file_was_dropped_still_shows(login, alice, org, world):
         url = reverse(name, kwargs={"org_slug": "acme", "job_id": world.import_job})
         assert client.get(url).status_code in (200, 302), name
     assert client.get(_url("lead_import")).status_code == 200
+
+
+def test_a_tampered_address_on_the_confirmation_is_a_field_error(login, alice, org, world):
+    response = login(alice).post(
+        _url("privacy_erase"), {"email": "x", "confirm_email": "x", "understood": "on"}
+    )
+    assert response.status_code == 400
+    assert response.context["erase_form"].errors == {"email": ["Enter a valid email address."]}
+    with tenant_context(org):
+        assert not ErasureLog.objects.exists()
