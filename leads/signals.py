@@ -16,3 +16,6 @@ lead_stage_changed = Signal()
 activity_logged = Signal()
 # kwargs: organization_id, lead_id, score, previous_score (sent by the scoring service after it commits)
 lead_scored = Signal()
+# kwargs: organization_id. Sent after an import batch commits (leads_upsert / leads_upsert_bulk with
+# via import), after its leads' lead_created: listeners that batch (scoring) take the batch at once.
+leads_imported = Signal()

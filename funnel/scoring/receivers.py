@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 
 from leads import signals
+from leads.models import Via
 
 from .models import ScoreReason
-from .tasks import rescore_soon
+from .tasks import rescore_later, rescore_pending, rescore_soon
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,26 @@ def _queue(organization_id: int, lead_id: int, reason: str) -> None:
         )
 
 
-def on_lead_created(sender, *, organization_id: int, lead_id: int, **kwargs) -> None:
+def on_lead_created(sender, *, organization_id: int, lead_id: int, via: str = "", **kwargs) -> None:
+    if via == Via.IMPORT:
+        # An import chunk: queued now, drained once when the chunk's leads_imported arrives.
+        try:
+            rescore_later(
+                organization_id=organization_id, lead_ids=[lead_id], reason=ScoreReason.LEAD_CREATED
+            )
+        except Exception:
+            logger.exception("could not queue the rescoring of imported lead %s", lead_id)
+        return
     _queue(organization_id, lead_id, ScoreReason.LEAD_CREATED)
+
+
+def on_leads_imported(sender, *, organization_id: int, **kwargs) -> None:
+    try:
+        rescore_pending(organization_id=organization_id, reason=ScoreReason.LEAD_CREATED)
+    except Exception:
+        logger.exception(
+            "could not schedule the rescoring of imported leads (organization %s)", organization_id
+        )
 
 
 def on_lead_updated(sender, *, organization_id: int, lead_id: int, changes=None, **kwargs) -> None:
@@ -46,3 +65,4 @@ def connect() -> None:
     signals.lead_created.connect(on_lead_created, dispatch_uid="scoring_lead_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="scoring_lead_updated")
     signals.activity_logged.connect(on_activity_logged, dispatch_uid="scoring_activity_logged")
+    signals.leads_imported.connect(on_leads_imported, dispatch_uid="scoring_leads_imported")

@@ -60,6 +60,16 @@ def rescore_soon(*, organization_id: int, lead_ids: list[int], reason: str) -> N
         )
 
 
+def rescore_later(*, organization_id: int, lead_ids: list[int], reason: str) -> None:
+    """Queue leads without scheduling a drain: the batch they belong to ends with rescore_pending."""
+    _redis().sadd(_pending_key(organization_id, reason), *lead_ids)
+
+
+def rescore_pending(*, organization_id: int, reason: str) -> None:
+    """Schedule the drain of what rescore_later queued (once per organization and reason)."""
+    _reschedule(organization_id, reason)
+
+
 @app.task(base=OrgTask, name="scoring.pending_rescore", **RETRY)
 def pending_rescore_task(*, organization_id: int, reason: str) -> int:
     """Rescore the queued leads of one organization and reason, in chunks; returns how many."""

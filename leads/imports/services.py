@@ -343,6 +343,13 @@ def _prepare(
     return parsed, failed
 
 
+def _announce_import_batch(*, org: Organization, via: str) -> None:
+    """After an import batch commits (after its leads' lead_created): listeners that batch, like
+    scoring, take the whole batch at once instead of one lead at a time."""
+    if via == Via.IMPORT:
+        transaction.on_commit(lambda: signals.leads_imported.send(sender=Lead, organization_id=org.pk))
+
+
 def leads_upsert(
     *,
     org: Organization,
@@ -380,6 +387,7 @@ def leads_upsert(
             _finish(results, all_or_nothing=all_or_nothing)
     except _AllOrNothingRollback:
         return _all_or_nothing_results(results)
+    _announce_import_batch(org=org, via=via)
     return results
 
 
@@ -618,6 +626,7 @@ def leads_upsert_bulk(
             _finish(results, all_or_nothing=all_or_nothing)
     except _AllOrNothingRollback:
         return _all_or_nothing_results(results)
+    _announce_import_batch(org=org, via=via)
     return results
 
 
