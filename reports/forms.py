@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import django_filters
 from django import forms
-from django_countries import countries
 
 from leads.filters import LeadFilter
 from reports.models import ReportSettings
@@ -56,21 +54,15 @@ class ReportSettingsForm(forms.ModelForm):
         ]
 
 
-def _country_choices() -> list[tuple[str, str]]:
-    return list(countries)
-
-
 def _dashboard_lead_filter() -> type[LeadFilter]:
     """LeadFilter with only the filters the dashboards offer (selectors.DASHBOARD_FILTERS).
 
-    Same filters, same meaning (a subclass); built on every dashboard page, so it leaves out
-    the others and takes the country list as a callable (a form copies its fields' choice
-    lists on every instantiation: ~250 countries each time).
+    Same filters, same meaning (a subclass); built on every dashboard page, so it leaves out the
+    others. The country list is LeadFilter's own callable (leads.filters.country_choices).
     """
     attrs: dict[str, object] = {
         name: None for name in LeadFilter.base_filters if name not in DASHBOARD_FILTERS
     }
-    attrs["country"] = django_filters.ChoiceFilter(choices=_country_choices)
     attrs["__module__"] = __name__
     attrs["__doc__"] = "The dashboards' lead filters."
     return type("DashboardLeadFilter", (LeadFilter,), attrs)

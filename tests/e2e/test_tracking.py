@@ -9,10 +9,7 @@ Do-Not-Track and consent are checked the same way.
 from __future__ import annotations
 
 import contextlib
-import functools
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -45,27 +42,20 @@ STUB = (
 )
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-@contextlib.contextmanager
-def static_site(directory: Path, script_src: str):
-    """python's http.server on another port, serving pages that paste the snippet."""
+def write_pages(directory: Path, script_src: str) -> None:
+    """The customer's pages, each pasting the snippet (served by the static_site fixture)."""
     for name, (title, body) in PAGES.items():
         (directory / name).write_text(
             f"<!doctype html><html><head><title>{title}</title>{STUB}</head><body><h1>{title}</h1>{body}"
             f'<script async src="{script_src}"></script></body></html>'
         )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+@contextlib.contextmanager
+def _serving(static_site, script_src: str):
+    directory, origin = static_site
+    write_pages(directory, script_src)
+    yield origin
 
 
 def wait_for_stream(length: int, seconds: float = 10) -> None:
@@ -87,9 +77,9 @@ def tracked_site(org, transactional_db):
 
 
 def test_a_visitor_from_a_partner_campaign_browses_three_pages(
-    page, login_as, org, alice, tracked_site, live_server, tmp_path
+    page, login_as, org, alice, tracked_site, live_server, static_site
 ):
-    with static_site(tmp_path, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
+    with _serving(static_site, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
         page.goto(f"{site_url}/index.html?utm_source=partner&utm_campaign=cert")
         wait_for_stream(1)
         page.get_by_role("link", name="Pricing").click()
@@ -154,12 +144,12 @@ def _script_ran_without_tracking(page) -> None:
     assert page.evaluate("window.localStorage.getItem('lt_vid')") is None
 
 
-def test_do_not_track_browsers_are_not_tracked(browser, org, tracked_site, live_server, tmp_path):
+def test_do_not_track_browsers_are_not_tracked(browser, org, tracked_site, live_server, static_site):
     context = browser.new_context()
     context.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'});")
     dnt_page = context.new_page()
     try:
-        with static_site(tmp_path, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
+        with _serving(static_site, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
             dnt_page.goto(f"{site_url}/index.html?utm_source=partner")
             _script_ran_without_tracking(dnt_page)
             dnt_page.get_by_role("link", name="Pricing").click()
@@ -169,7 +159,7 @@ def test_do_not_track_browsers_are_not_tracked(browser, org, tracked_site, live_
         context.close()
 
 
-def test_nothing_is_tracked_before_consent(page, org, tracked_site, live_server, tmp_path):
+def test_nothing_is_tracked_before_consent(page, org, tracked_site, live_server, static_site):
     with tenant_context(org):
         services.site_update(
             org=org,
@@ -181,7 +171,7 @@ def test_nothing_is_tracked_before_consent(page, org, tracked_site, live_server,
             is_active=True,
         )
     site_cache_forget()
-    with static_site(tmp_path, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
+    with _serving(static_site, f"{live_server.url}/t/{tracked_site.key}.js") as site_url:
         page.goto(f"{site_url}/consent.html")
         _script_ran_without_tracking(page)
         assert stream.length() == 0
