@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from django.core.cache import cache
+from django.db import transaction
 
 from leads.models import CountryRegion, Lead, LeadSettings, Segment
 from leads.regions import default_region_for
@@ -42,15 +46,44 @@ def lead_settings(*, org: Organization) -> LeadSettings:
     return settings_row
 
 
+@dataclass(frozen=True)
+class DerivationRules:
+    """What the derived fields of a lead are computed from: the settings row and the region overrides."""
+
+    settings: LeadSettings
+    region_overrides: dict[str, str]
+
+
+RULES_TTL_SECONDS = 300
+
+
+def _rules_cache_key(organization_id: int) -> str:
+    return f"leads:derivation-rules:{organization_id}"
+
+
+def derivation_rules(*, org: Organization) -> DerivationRules:
+    """Cached: every lead write derives its fields, and these two small tables rarely change
+    (receivers.py forgets the entry when they do)."""
+    key = _rules_cache_key(org.pk)
+    found = cache.get(key)
+    if found is None:
+        overrides = CountryRegion.objects.filter(organization=org).values_list("country", "region")
+        found = DerivationRules(settings=lead_settings(org=org), region_overrides=dict(overrides))
+        cache.set(key, found, RULES_TTL_SECONDS)
+    return found
+
+
+def derivation_rules_forget(*, organization_id: int) -> None:
+    """Forget now and again once the change commits (a reader in between may have cached the old rows)."""
+    key = _rules_cache_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def region_for(*, org: Organization, country: str) -> str:
     if not country:
         return ""
-    override = (
-        CountryRegion.objects.filter(organization=org, country=country)
-        .values_list("region", flat=True)
-        .first()
-    )
-    return override or default_region_for(country)
+    return derivation_rules(org=org).region_overrides.get(country) or default_region_for(country)
 
 
 def segment_for(*, employees: int | None, rules: LeadSettings) -> str:
@@ -65,7 +98,7 @@ def segment_for(*, employees: int | None, rules: LeadSettings) -> str:
 
 def apply_derived_fields(*, org: Organization, lead: Lead, rules: LeadSettings | None = None) -> None:
     """Set email (normalized), domain, region and segment from the fields they derive from."""
-    rules = rules or lead_settings(org=org)
+    rules = rules or derivation_rules(org=org).settings
     lead.email = normalize_email(lead.email)
     lead.domain = domain_from(website=lead.website, email=lead.email)
     lead.region = region_for(org=org, country=str(lead.country or ""))

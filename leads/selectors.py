@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from leads.filters import LeadFilter
 from leads.models import Activity, Lead, LeadChange
-from leads.rules import lead_settings
+from leads.rules import derivation_rules
 from leadtrack.tenancy.models import Membership, Organization
 from leadtrack.tenancy.roles import role_can
 
@@ -21,7 +21,7 @@ def lead_visible_queryset(*, org: Organization, membership: Membership) -> Query
         return queryset
     if not role_can(membership.role, "leads.view"):
         return queryset.none()
-    if lead_settings(org=org).reps_see_all_leads:
+    if derivation_rules(org=org).settings.reps_see_all_leads:
         return queryset
     return queryset.filter(owner_id=membership.user_id)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -103,17 +105,26 @@ def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
         )
     if lead.external_id:
         conditions.append((Q(external_id=lead.external_id), "external id"))
-    for condition, reason in conditions:
-        existing = (
-            Lead.objects.filter(organization=org, deleted_at__isnull=True)
-            .alias(email_lower=Lower("email"), contact_lower=Lower("contact_name"))
-            .filter(condition)
-            .exclude(pk=lead.pk)
-            .first()
-        )
-        if existing is not None:
-            return existing, reason
-    return None
+    if not conditions:
+        return None
+    # One statement for all keys (a BitmapOr of their indexes), the first key in the order
+    # above winning when several leads match: it runs on every create.
+    rank = Case(
+        *(When(condition, then=Value(index)) for index, (condition, _) in enumerate(conditions)),
+        output_field=IntegerField(),
+    )
+    existing = (
+        Lead.objects.filter(organization=org, deleted_at__isnull=True)
+        .alias(email_lower=Lower("email"), contact_lower=Lower("contact_name"))
+        .filter(reduce(operator.or_, (condition for condition, _ in conditions)))
+        .exclude(pk=lead.pk)
+        .annotate(duplicate_rank=rank)
+        .order_by("duplicate_rank", "pk")
+        .first()
+    )
+    if existing is None:
+        return None
+    return existing, conditions[existing.duplicate_rank][1]
 
 
 def _validate(*, org: Organization, lead: Lead) -> None:

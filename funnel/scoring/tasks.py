@@ -9,6 +9,7 @@ cleared only after the batch commits, so a killed worker leaves the ids for the 
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import redis
 from django.conf import settings
@@ -39,7 +40,14 @@ RETRY = {
 
 
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return _client_for(settings.REDIS_URL)
+
+
+@cache
+def _client_for(url: str) -> redis.Redis:
+    # One client (and connection pool) per process: a new client per call opened a new TCP
+    # connection on every lead write. redis-py's pool starts afresh in a forked child.
+    return redis.Redis.from_url(url)
 
 
 def _pending_key(organization_id: int, reason: str) -> str:
