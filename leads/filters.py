@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.core.validators import MaxValueValidator
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django_countries import countries
 
 from funnel.stages import Stage
@@ -110,6 +111,48 @@ class LeadFilter(FilterSet):
         self.filters["source"].queryset = Source.objects.filter(organization=organization)
         self.filters["campaign"].queryset = Campaign.objects.filter(organization=organization)
         self.filters["industry"].queryset = Industry.objects.filter(organization=organization)
+
+    # The relation filters, with how each option reads (as the model's __str__) and sorts.
+    RELATION_LABELS = {
+        "owner": (Coalesce(NullIf(F("full_name"), Value("")), F("email")), F("email")),
+        "source": (F("name"), F("name")),
+        "campaign": (F("name"), F("name")),
+        "industry": (F("name"), F("name")),
+    }
+
+    def load_display_choices(self) -> None:
+        """Fill the relation filters' options of a page being rendered, in one statement.
+
+        A <select> reads its queryset when rendered, one statement per relation; here the
+        same querysets (the choices validation checks against) are read in one UNION ALL.
+        """
+        parts = [
+            self.filters[name]
+            .queryset.order_by()
+            .annotate(
+                choice_of=Value(name, output_field=CharField()),
+                choice_label=Cast(label, CharField()),
+                choice_sort=Cast(sort, CharField()),
+            )
+            .values_list("choice_of", "pk", "choice_label", "choice_sort")
+            for name, (label, sort) in self.RELATION_LABELS.items()
+            if name in self.filters and name in self.form.fields
+        ]
+        if not parts:
+            return
+        options: dict[str, list[tuple[int, str]]] = {name: [] for name in self.RELATION_LABELS}
+        for name, pk, label, _ in (
+            parts[0].union(*parts[1:], all=True).order_by("choice_of", "choice_sort", "pk")
+        ):
+            options[name].append((pk, label))
+        for name, found in options.items():
+            field = self.form.fields.get(name)
+            if field is None:
+                continue
+            head = [("", field.empty_label)] if field.empty_label is not None else []
+            if getattr(field, "null_label", None) is not None:
+                head.append((field.null_value, field.null_label))
+            field.widget.choices = [*head, *found]
 
     def _local_midnight(self, value) -> datetime:
         # Dates are the organization's calendar days: [00:00 local, next 00:00 local).

@@ -255,12 +255,12 @@ def _saved_views_of(request: HttpRequest) -> QuerySet[SavedView]:
 def _style_filter_form(filterset: LeadFilter) -> forms.Form:
     form = filterset.form
     form.fields["stage"].widget = forms.CheckboxSelectMultiple(choices=Stage.choices)
-    form.fields["owner"].label_from_instance = lambda user: user.full_name or user.email
     for field in form.fields.values():
         if isinstance(field, forms.DateField):
             field.widget.input_type = "date"
     for name in ("updated_since", "country", "channel_type"):
         form.fields.pop(name)
+    filterset.load_display_choices()
     return form
 
 

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Model
+from django.db.models import BooleanField, Count, Model
+from django.db.models import Value as SqlValue
 from django.urls import reverse
 from django.utils import timezone
 
@@ -135,8 +136,20 @@ SNAPSHOT_GRAIN_FOR[Grain.QUARTER.value] = Grain.MONTH.value
 SNAPSHOT_GRAIN_FOR[Grain.WEEK.value] = Grain.WEEK.value
 
 
+class _Unset:
+    """No snapshot run given: the selector looks the latest one up itself."""
+
+
+UNSET = _Unset()
+
+
 def _funnel_from_snapshot(
-    *, org: Organization, scope: queries.Scope, grain: str | None, measures: Sequence[str]
+    *,
+    org: Organization,
+    scope: queries.Scope,
+    grain: str | None,
+    measures: Sequence[str],
+    run: SnapshotRun | _Unset | None = UNSET,
 ) -> dict[tuple, dict[str, Any]] | None:
     """The funnel measures of the organization's totals: history from the latest snapshot, the rest live.
 
@@ -157,7 +170,8 @@ def _funnel_from_snapshot(
         for start in period_starts(scope.start_date, scope.end_date, stored_grain)
         if start >= scope.start_date and period_next(start, stored_grain) <= scope.end_date
     ]
-    run = snapshot_run_latest(org=org)
+    if run is UNSET:
+        run = snapshot_run_latest(org=org)
     if not whole or run is None or run.time_zone != org.time_zone:
         return None
     snapshots = list(
@@ -222,6 +236,7 @@ def _measure_rows(
     families: set[Family],
     settings: ReportSettings,
     snapshot_measures: set[str] | None = None,
+    snapshot_run: SnapshotRun | _Unset | None = UNSET,
 ) -> dict[tuple, dict[str, Any]]:
     """All measures the families need, one dict per (period, dimension values); one statement per family.
 
@@ -240,7 +255,7 @@ def _measure_rows(
         stored = None
         if snapshot_measures and not dimensions and scope.filtered_leads is None:
             stored = _funnel_from_snapshot(
-                org=org, scope=scope, grain=grain, measures=sorted(snapshot_measures)
+                org=org, scope=scope, grain=grain, measures=sorted(snapshot_measures), run=snapshot_run
             )
         if stored is not None:
             for key, measures in stored.items():
@@ -363,12 +378,14 @@ def metric_table(
     filters: Mapping[str, str],
     as_of: datetime | None = None,
     from_snapshots: bool = True,
+    snapshot_run: SnapshotRun | _Unset | None = UNSET,
 ) -> MetricTable:
     """Several metrics over the same periods and slices, from one statement per query family.
 
     As of now (``as_of`` None), the organization's funnel totals come from the latest
     snapshot plus what counted since (``_funnel_from_snapshot``) when it can answer;
     ``from_snapshots=False`` computes everything live. An explicit ``as_of`` is always live.
+    ``snapshot_run``: the latest finished run when the caller has it already (a page shows it too).
     Raises ValidationError (field errors) for an unknown metric, period or dimension,
     a reversed range, or an invalid lead filter.
     """
@@ -392,6 +409,7 @@ def metric_table(
         families=families,
         settings=settings,
         snapshot_measures=snapshot_measures,
+        snapshot_run=snapshot_run,
     )
     previous: dict[tuple, dict[str, Any]] = {}
     if any(metric.name in GROWTH_OF for metric in chosen):
@@ -415,6 +433,7 @@ def metric_table(
             families=families,
             settings=settings,
             snapshot_measures=snapshot_measures,
+            snapshot_run=snapshot_run,
         )
 
     end_date = date_to + timedelta(days=1)
@@ -609,6 +628,27 @@ def slice_filters(*, group_by: Sequence[str], row: Mapping[str, Any]) -> dict[st
 
 
 # --- Snapshots ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatestRuns:
+    done: SnapshotRun | None  # the snapshot the dashboards read ("as of")
+    newest: SnapshotRun | None  # the latest run in any state: a "recompute now" in progress
+
+
+def snapshot_runs_latest(*, org: Organization) -> LatestRuns:
+    """Both latest runs a dashboard page shows, in one statement."""
+    runs = SnapshotRun.objects.filter(organization=org)
+    done = (
+        runs.filter(status=SnapshotRun.Status.DONE)
+        .annotate(latest_done=SqlValue(True, output_field=BooleanField()))
+        .order_by("-finished_at", "-queued_at")[:1]
+    )
+    newest = runs.annotate(latest_done=SqlValue(False, output_field=BooleanField())).order_by("-queued_at")[
+        :1
+    ]
+    found = {run.latest_done: run for run in done.union(newest, all=True)}
+    return LatestRuns(done=found.get(True), newest=found.get(False))
 
 
 def snapshot_run_latest(*, org: Organization, done_only: bool = True) -> SnapshotRun | None:

@@ -163,12 +163,22 @@ def _csv_text(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def _latest_runs(request: HttpRequest) -> selectors.LatestRuns:
+    """Read once per request: the page's "as of" and the metrics it shows use the same run."""
+    if not hasattr(request, "_latest_snapshot_runs"):
+        request._latest_snapshot_runs = selectors.snapshot_runs_latest(org=request.organization)
+    return request._latest_snapshot_runs
+
+
 def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
     org = request.organization
+    if "lead_filter" in context:
+        context["lead_filter"].load_display_choices()
     context.setdefault("as_of", timezone.localtime(timezone.now(), org.tzinfo))
-    latest = selectors.snapshot_run_latest(org=org)
-    context["snapshot_as_of"] = timezone.localtime(latest.started_at, org.tzinfo) if latest else None
-    context["pending_run"] = selectors.snapshot_run_latest(org=org, done_only=False)
+    runs = _latest_runs(request)
+    done = runs.done
+    context["snapshot_as_of"] = timezone.localtime(done.started_at, org.tzinfo) if done else None
+    context["pending_run"] = runs.newest
     context["query"] = request.GET.urlencode()
     # Times on the dashboards are the organization's local times.
     with timezone.override(org.tzinfo):
@@ -201,6 +211,7 @@ def funnel_dashboard(request: HttpRequest) -> HttpResponse:
             date_from=form.cleaned_data["date_from"],
             date_to=form.cleaned_data["date_to"],
             filters=filters,
+            snapshot_run=_latest_runs(request).done,
         )
     except ValidationError as exc:
         return _bad_request(request, exc)
@@ -267,7 +278,13 @@ def funnel_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _trend_rows(
-    *, org: Organization, grain: str, date_from: date, date_to: date, filters: Mapping[str, str]
+    *,
+    org: Organization,
+    grain: str,
+    date_from: date,
+    date_to: date,
+    filters: Mapping[str, str],
+    latest: SnapshotRun | None,
 ) -> list[dict[str, Any]]:
     """One row per period: each volume and its change on the period before.
 
@@ -276,7 +293,6 @@ def _trend_rows(
     """
     starts = period_starts(date_from, date_to + timedelta(days=1), grain)
     previous_start = period_previous(starts[0], grain)
-    latest = selectors.snapshot_run_latest(org=org)
     snapshot_until = timezone.localtime(latest.started_at, org.tzinfo).date() if latest else None
     usable = (
         latest is not None
@@ -305,6 +321,7 @@ def _trend_rows(
             date_from=first,
             date_to=last,
             filters=filters,
+            snapshot_run=latest,
         )
         live.update({row["period_start"]: row["values"] for row in table.rows})
 
@@ -349,6 +366,7 @@ def trends_dashboard(request: HttpRequest) -> HttpResponse:
             date_from=form.cleaned_data["date_from"],
             date_to=form.cleaned_data["date_to"],
             filters=filters,
+            latest=_latest_runs(request).done,
         )
     except ValidationError as exc:
         return _bad_request(request, exc)
@@ -420,6 +438,7 @@ def breakdown_dashboard(request: HttpRequest, dimension: str) -> HttpResponse:
             date_from=form.cleaned_data["date_from"],
             date_to=form.cleaned_data["date_to"],
             filters=filters,
+            snapshot_run=_latest_runs(request).done,
         )
     except ValidationError as exc:
         return _bad_request(request, exc)
@@ -457,6 +476,7 @@ def velocity_dashboard(request: HttpRequest) -> HttpResponse:
             date_from=form.cleaned_data["date_from"],
             date_to=form.cleaned_data["date_to"],
             filters=filters,
+            snapshot_run=_latest_runs(request).done,
         )
     except ValidationError as exc:
         return _bad_request(request, exc)
