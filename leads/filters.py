@@ -126,6 +126,7 @@ class LeadFilter(FilterSet):
         A <select> reads its queryset when rendered, one statement per relation; here the
         same querysets (the choices validation checks against) are read in one UNION ALL.
         """
+        shown = [name for name in self.RELATION_LABELS if name in self.filters and name in self.form.fields]
         parts = [
             self.filters[name]
             .queryset.order_by()
@@ -135,20 +136,18 @@ class LeadFilter(FilterSet):
                 choice_sort=Cast(sort, CharField()),
             )
             .values_list("choice_of", "pk", "choice_label", "choice_sort")
-            for name, (label, sort) in self.RELATION_LABELS.items()
-            if name in self.filters and name in self.form.fields
+            for name in shown
+            for label, sort in [self.RELATION_LABELS[name]]
         ]
         if not parts:
             return
-        options: dict[str, list[tuple[int, str]]] = {name: [] for name in self.RELATION_LABELS}
+        options: dict[str, list[tuple[int, str]]] = {name: [] for name in shown}
         for name, pk, label, _ in (
             parts[0].union(*parts[1:], all=True).order_by("choice_of", "choice_sort", "pk")
         ):
             options[name].append((pk, label))
         for name, found in options.items():
-            field = self.form.fields.get(name)
-            if field is None:
-                continue
+            field = self.form.fields[name]
             head = [("", field.empty_label)] if field.empty_label is not None else []
             if getattr(field, "null_label", None) is not None:
                 head.append((field.null_value, field.null_label))

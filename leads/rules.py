@@ -80,10 +80,12 @@ def derivation_rules_forget(*, organization_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(key))
 
 
-def region_for(*, org: Organization, country: str) -> str:
+def region_for(*, org: Organization, country: str, overrides: dict[str, str] | None = None) -> str:
     if not country:
         return ""
-    return derivation_rules(org=org).region_overrides.get(country) or default_region_for(country)
+    if overrides is None:
+        overrides = derivation_rules(org=org).region_overrides
+    return overrides.get(country) or default_region_for(country)
 
 
 def segment_for(*, employees: int | None, rules: LeadSettings) -> str:
@@ -98,10 +100,11 @@ def segment_for(*, employees: int | None, rules: LeadSettings) -> str:
 
 def apply_derived_fields(*, org: Organization, lead: Lead, rules: LeadSettings | None = None) -> None:
     """Set email (normalized), domain, region and segment from the fields they derive from."""
-    rules = rules or derivation_rules(org=org).settings
+    derivation = derivation_rules(org=org)  # one cache read for the settings and the overrides
+    rules = rules or derivation.settings
     lead.email = normalize_email(lead.email)
     lead.domain = domain_from(website=lead.website, email=lead.email)
-    lead.region = region_for(org=org, country=str(lead.country or ""))
+    lead.region = region_for(org=org, country=str(lead.country or ""), overrides=derivation.region_overrides)
     lead.segment = segment_for(employees=lead.employees, rules=rules)
     if not lead.currency:
         lead.currency = org.currency

@@ -644,9 +644,8 @@ def snapshot_runs_latest(*, org: Organization) -> LatestRuns:
         .annotate(latest_done=SqlValue(True, output_field=BooleanField()))
         .order_by("-finished_at", "-queued_at")[:1]
     )
-    newest = runs.annotate(latest_done=SqlValue(False, output_field=BooleanField())).order_by("-queued_at")[
-        :1
-    ]
+    newest = runs.annotate(latest_done=SqlValue(False, output_field=BooleanField()))
+    newest = newest.order_by("-queued_at")[:1]
     found = {run.latest_done: run for run in done.union(newest, all=True)}
     return LatestRuns(done=found.get(True), newest=found.get(False))
 
