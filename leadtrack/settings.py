@@ -237,6 +237,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.VAR_DIR / "celerybeat-schedule")
+# Two beats would send every periodic task twice: only the one holding this Redis lock sends
+# (leadtrack/beat.py). A crashed leader's standby takes over after the TTL.
+CELERY_BEAT_SCHEDULER = "leadtrack.beat:LeaderScheduler"
+BEAT_LEADER_KEY = env.str("BEAT_LEADER_KEY", default="leadtrack:beat-leader")
+BEAT_LEADER_TTL_SECONDS = env.int("BEAT_LEADER_TTL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     # Deal registrations whose protection window ended (hourly; each run is idempotent).
     "referrals-expire-registrations": {"task": "referrals.tasks.referral_expire_all", "schedule": 3600.0},
