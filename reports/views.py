@@ -22,6 +22,7 @@ from reports.forms import DashboardForm, DashboardLeadFilter, ReportSettingsForm
 from reports.metrics import REGISTRY, SNAPSHOT_METRICS, Metric, Unit, Value, growth
 from reports.models import SnapshotRun
 from reports.periods import CUSTOM, period_next, period_previous, period_starts
+from reports.quarterly.formatting import major_units
 from reports.queries import DIMENSIONS
 
 BREAKDOWN_METRICS: dict[str, tuple[str, ...]] = {
@@ -73,7 +74,7 @@ def format_value(value: Value | None, unit: Unit, currency: str) -> str:
     if unit == Unit.RATE:
         return f"{number * 100:.1f} %"
     if unit == Unit.MONEY:
-        return f"{number / 100:,.0f} {currency}"
+        return f"{major_units(number, currency):,} {currency}"
     if unit == Unit.RATIO:
         return f"{number:.2f}"
     return f"{number:.1f}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from leads.imports.parsing import currency_exponent
+
 EMPTY = "—"
 CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
-# Currencies whose minor unit is the unit itself (ISO 4217 exponent 0).
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "ISK", "CLP", "VND"})
 
 
 def _round(value: float, decimals: int) -> Decimal:
@@ -39,8 +39,14 @@ def parts(rate: dict[str, Any]) -> str:
 
 
 def major_units(minor: float, currency: str) -> Decimal:
-    exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
-    return _round(float(minor) / 10**exponent, 0)
+    """Minor units as whole major units, half up: the one money rounding of every page.
+
+    The currency's exponent is the one table amounts are parsed with (2 for cents, 0 for yen,
+    3 for fils); the shift is done in Decimal so that no float division moves a half.
+    """
+    return (
+        Decimal(str(minor)).scaleb(-currency_exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    )
 
 
 def money(minor: float | None, currency: str) -> str:
