@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint format bench stop install clean-var
+.PHONY: run test test-slow lint format bench stop install clean-var sbom outdated
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ bench: $(STAMP)
 	     || echo "wrk could not be installed: using the Python load generator"; \
 	  else echo "wrk is not installed and this is not root: using the Python load generator"; fi; }
 	$(PY) -m bench.run
+
+# S2: CycloneDX 1.5 SBOM of the installed environment, hashes from requirements.lock.
+sbom: $(STAMP)
+	$(PY) -m leadtrack.sbom --output var/sbom.json
+
+# S2 freshness needs the package index: a report for CI or a person, never a test gate.
+outdated: $(STAMP)
+	$(PY) -m pip list --outdated --format=columns
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
