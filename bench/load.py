@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ class Result:
     errors: int = 0
     tool: str = ""
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    p95_ms: float | None = None
+    statuses: dict[int, int] = field(default_factory=dict)  # HTTP status → responses (Python generators)
 
 
 def _check_local(url: str) -> None:
@@ -240,10 +243,13 @@ def open_loop(
         seconds=elapsed,
         rps=len(latencies) / elapsed,
         p50_ms=_percentile(latencies, 0.50),
+        p95_ms=_percentile(latencies, 0.95),
         p99_ms=_percentile(latencies, 0.99),
         non_2xx=sum(1 for s in statuses if not 200 <= s < 400),
         errors=errors[0],
         tool="python-open-loop",
+        latencies_ms=latencies,
+        statuses=dict(Counter(statuses)),
     )
 
 
