@@ -20,6 +20,8 @@ from funnel.stages import Stage
 from leads import rules, signals
 from leads.models import MEETING_KINDS, OUTBOUND_KINDS, Activity, ActivityKind, Lead, LeadChange, Via
 from leadtrack.accounts.models import User
+from leadtrack.audit.models import Action
+from leadtrack.audit.services import audit_record_many, lead_event
 from leadtrack.tenancy.models import Membership, Organization
 from leadtrack.tenancy.roles import Role
 
@@ -179,6 +181,9 @@ def lead_create(
     StageTransition.objects.create(
         organization=org, lead=lead, from_stage="", to_stage=Stage.LEAD, at=lead.created_at, by=actor, via=via
     )
+    _audit(
+        org=org, actor=actor, via=via, events=[lead_event(action=Action.LEAD_CREATE, lead=lead, fields=data)]
+    )
     transaction.on_commit(
         lambda: signals.lead_created.send(
             sender=Lead,
@@ -237,6 +242,12 @@ def lead_update(
     lead.version += 1
     _save_guarding_duplicates(org=org, lead=lead)
     LeadChange.objects.create(organization=org, lead=lead, actor=actor, via=via, changes=_jsonable(changes))
+    _audit(
+        org=org,
+        actor=actor,
+        via=via,
+        events=[lead_event(action=Action.LEAD_UPDATE, lead=lead, fields=changes)],
+    )
     transaction.on_commit(
         lambda: signals.lead_updated.send(
             sender=Lead,
@@ -248,6 +259,11 @@ def lead_update(
         )
     )
     return lead
+
+
+def _audit(*, org: Organization, actor: User | None, via: str, events: list) -> None:
+    """Every lead write path ends here: the audit rows join the write's transaction (D14)."""
+    audit_record_many(org=org, events=events, actor_user_id=actor.pk if actor else None, via=via)
 
 
 def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -269,6 +285,9 @@ def lead_delete(*, org: Organization, actor: User | None, lead_id: int, via: str
     lead.save(update_fields=["deleted_at", "version", "updated_at"])
     LeadChange.objects.create(
         organization=org, lead=lead, actor=actor, via=via, changes={"deleted": [False, True]}
+    )
+    _audit(
+        org=org, actor=actor, via=via, events=[lead_event(action=Action.LEAD_DELETE, lead=lead, fields=[])]
     )
 
 
@@ -336,6 +355,15 @@ def lead_merge(*, org: Organization, actor: User | None, primary_id: int, duplic
         actor=actor,
         via=Via.UI,
         changes={"merged_from": [None, f"#{duplicate.pk} {duplicate}"], **_jsonable(filled)},
+    )
+    _audit(
+        org=org,
+        actor=actor,
+        via=Via.UI,
+        events=[
+            lead_event(action=Action.LEAD_UPDATE, lead=primary, fields=[*filled, "merged_from"]),
+            lead_event(action=Action.LEAD_DELETE, lead=duplicate, fields=["merged_into"]),
+        ],
     )
     return primary
 

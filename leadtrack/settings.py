@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_countries",
     "leadtrack.tenancy",
     "leadtrack.accounts",
+    "leadtrack.audit",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, even a redirect or an error page, carries its X-Request-ID.
+    "leadtrack.audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,8 +81,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
-    # Last: it opens the request's transaction and activates the organization.
+    # Last but one: it opens the request's transaction and activates the organization.
     "leadtrack.tenancy.middleware.TenantMiddleware",
+    # Inside the tenant's transaction: 403s and attachment downloads become audit events.
+    "leadtrack.audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "leadtrack.urls"
@@ -336,11 +341,17 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# One JSON object per line (request id, organization, user; control characters escaped: I7),
+# unless LOG_FORMAT=plain, the default with DEBUG on for reading in a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "leadtrack.audit.logs.JsonFormatter"},
+        "plain": {"()": "leadtrack.audit.logs.PlainFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -45,6 +45,8 @@ from leads.imports.parsing import (
 from leads.models import INBOUND_CHANNELS, REFERRAL_CHANNELS, ImportJob, ImportRowError, Lead, Source, Via
 from leads.services import DuplicateLeadError, LeadError, lead_create, lead_update
 from leadtrack.accounts.models import User
+from leadtrack.audit.models import Action
+from leadtrack.audit.services import Event, audit_record_many
 from leadtrack.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -568,6 +570,22 @@ def _insert_set_based(
             for index, result in results.items()
             if result.status == CREATED
         },
+    )
+    audit_record_many(
+        org=org,
+        events=[
+            Event(
+                Action.LEAD_CREATE,
+                "lead",
+                result.lead_id,
+                details={"fields": sorted(candidates[index].values)},
+                label=rows_values[index].get("company") or "",
+            )
+            for index, result in sorted(results.items())
+            if result.status == CREATED
+        ],
+        actor_user_id=actor.pk if actor else None,
+        via=via,
     )
     actor_id = actor.pk if actor else None
     for lead_id in inserted:

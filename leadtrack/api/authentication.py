@@ -20,6 +20,7 @@ from leadtrack.accounts.models import User
 from leadtrack.api.models import ApiKey, Scope
 from leadtrack.api.selectors import api_key_for_token
 from leadtrack.api.services import api_key_touch
+from leadtrack.audit import context as request_context
 from leadtrack.tenancy import context
 from leadtrack.tenancy.models import Membership, Organization
 from leadtrack.tenancy.roles import Role, role_can
@@ -103,6 +104,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         scopes = frozenset(key.scopes)
         organization = key.organization
         context.activate(organization)
+        request_context.bind(api_key_id=key.pk)
         api_key_touch(key=key)
         membership = Membership(organization=organization, user=None, role=_key_role(scopes))
         access = ApiAccess(organization, membership, None, scopes, key)
@@ -132,6 +134,7 @@ class OrgSessionAuthentication(SessionAuthentication):
         if organization is None:
             raise exceptions.NotFound("No such organization.")
         context.activate(organization, user_id=user.pk)
+        request_context.bind(user_id=user.pk)
         membership = Membership.objects.filter(organization=organization, user=user).first()
         if membership is None:
             raise exceptions.NotFound("No such organization.")

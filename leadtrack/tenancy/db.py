@@ -14,7 +14,8 @@ Three rules, each a trap seen in other CRMs (docs/reliability.md §1.6):
    one tenant point at another tenant's row.
 
 The policies, grants and composite keys are (re)applied after every migrate,
-so a new tenant-owned model is covered without anyone remembering to.
+so a new tenant-owned model is covered without anyone remembering to. A model
+with ``append_only = True`` (the audit trail) gets INSERT and SELECT only.
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ def _policy_sql(model: type[models.Model]) -> list[sql.Composable]:
         )
         using = sql.SQL("({}) OR user_id = {}").format(using, current_user)
     check = sql.SQL("organization_id = {}").format(current_org)
+    if model._meta.get_field("organization").null:
+        # Pre-tenant rows (the audit trail's sign-ins): the app role may write them with no
+        # organization, and USING still shows them to nobody.
+        check = sql.SQL("({}) OR organization_id IS NULL").format(check)
     return [
         sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table),
         sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(table),
@@ -156,6 +161,14 @@ def install_database_security(using: str = "default") -> None:
     for model in tenant_models():
         statements += _policy_sql(model)
         statements += _composite_fk_sql(model)
+        if getattr(model, "append_only", False):
+            # After the blanket GRANT above, which would otherwise give them back on every migrate:
+            # the app role cannot rewrite or remove history (ASVS 16.4.2).
+            statements.append(
+                sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+                    sql.Identifier(model._meta.db_table), role
+                )
+            )
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
