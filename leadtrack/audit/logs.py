@@ -43,7 +43,10 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             # Tracebacks span lines by nature: kept as one escaped string in the same object.
-            entry["exc"] = self.formatException(record.exc_info)
+            # (an exception's message may quote user input: its controls are escaped, its newlines kept).
+            entry["exc"] = "\n".join(
+                escape_controls(line) for line in self.formatException(record.exc_info).split("\n")
+            )
         # ensure_ascii: non-ASCII (incl. C1 controls a terminal may obey) leaves as \\uXXXX too.
         return json.dumps(entry, ensure_ascii=True, default=str)
 

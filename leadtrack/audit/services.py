@@ -97,7 +97,7 @@ def audit_record_many(
             "audit %s %s#%s%s",
             event.action,
             event.object_type,
-            event.object_id if event.object_id is not None else "",
+            event.object_id if event.object_id is not None else event.target,
             f' "{event.label}"' if event.label else "",
             extra={"audit_action": event.action},
         )

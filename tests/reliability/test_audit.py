@@ -279,3 +279,18 @@ def test_the_app_role_may_still_append(org, mike):
     with tenant_context(org):
         make_lead(org, company="Appended", actor=mike)
         assert AuditEvent.objects.filter(action="lead.create").count() == 1
+
+
+@pytest.mark.parametrize(
+    "incoming", ["short", "has space-00000000", "x" * 65, "inject\r\nX-Evil: 1", "é-00000000"]
+)
+def test_an_insane_request_id_is_replaced(client, db, incoming):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID=incoming)
+    assert response["X-Request-ID"] != incoming
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_a_sane_request_id_is_kept_and_a_missing_one_is_made(client, db):
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123-DEF-456")["X-Request-ID"] == "abc-123-DEF-456"
+    first, second = client.get("/healthz")["X-Request-ID"], client.get("/healthz")["X-Request-ID"]
+    assert first != second

@@ -151,7 +151,8 @@ def test_a_traceback_stays_one_line(json_log, org):
     entry = json.loads(line)
     assert counter.records == len(stream.getvalue().splitlines())
     assert entry["message"] == "failed on Evil\\x0d\\x0aname"
-    assert "Traceback" in entry["exc"]
+    assert "Traceback" in entry["exc"] and "\\x1b[31m" in entry["exc"]
+    assert not re.search(r"[\x00-\x09\x0b-\x1f]", entry["exc"])
 
 
 def test_the_plain_development_format_escapes_too(org):
