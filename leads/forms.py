@@ -119,7 +119,11 @@ class LeadForm(forms.Form):
         max_length=3, min_length=3, required=False, help_text="ISO code; the organization's by default"
     )
     value_12m = MoneyField(label="12-month value")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=Lead._meta.get_field("notes").max_length,
+    )
     # Optimistic concurrency: the version the person saw (edit only).
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 

@@ -193,7 +193,8 @@ class Lead(TenantModel):
     )
     score = models.IntegerField(default=0)
     external_id = models.CharField(max_length=100, blank=True)
-    notes = models.TextField(blank=True)
+    # One limit for every door (form, API, importer): a notes cell of megabytes is a mistake or an attack.
+    notes = models.TextField(blank=True, max_length=20_000)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

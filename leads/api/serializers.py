@@ -226,7 +226,9 @@ class LeadWriteSerializer(StrictSerializer):
     won_amount = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX, required=False, allow_null=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, allow_blank=True)
     external_id = _char("external_id")
-    notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    notes = serializers.CharField(
+        max_length=Lead._meta.get_field("notes").max_length, required=False, allow_blank=True
+    )
 
     def __init__(self, *args, org: Organization | None = None, **kwargs):
         super().__init__(*args, **kwargs)

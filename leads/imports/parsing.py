@@ -219,12 +219,33 @@ def read_table(*, file_name: str, content: bytes) -> Table:
         encoding=encoding,
         notice=notice,
     )
-    try:
-        if next(table.rows(), None) is None:
-            raise ImportFileError("The file has a header row but no data rows.")
-    except csv.Error as exc:
-        raise ImportFileError(f"This is not a readable CSV file: {exc}.") from exc
+    if _check_every_row(table) == 0:
+        raise ImportFileError("The file has a header row but no data rows.")
     return table
+
+
+def _check_every_row(table: Table) -> int:
+    """Read every row once and count the data rows. A file that breaks at row 70,000 (an oversized
+    cell, broken XML, a bad checksum) is then refused at upload, with nothing stored, instead of
+    failing the preview or an import after some chunks were committed."""
+    count = last = 0
+    try:
+        for last, _ in table.rows():  # noqa: B007 - the last row read names where a file broke
+            count += 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ImportFileError(
+                f"A cell after row {last} is longer than {csv.field_size_limit():,} characters, "
+                "the most one cell may hold."
+            ) from exc
+        raise ImportFileError(f"This is not a readable CSV file after row {last}: {exc}.") from exc
+    except Exception as exc:  # openpyxl, zipfile and the XML parser raise many types for a broken workbook
+        if table.file_format != "xlsx":
+            raise
+        raise ImportFileError(
+            f"This workbook cannot be read after row {last} ({exc.__class__.__name__})."
+        ) from exc
+    return count
 
 
 # --- Values ----------------------------------------------------------------------------------------

@@ -43,7 +43,11 @@ def import_home(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("lead_import_mapping", org_slug=org.slug, job_id=job.pk)
     return render(
-        request, "leads/imports/home.html", {"form": form, "jobs": selectors.import_job_list(org=org)}
+        request,
+        "leads/imports/home.html",
+        {"form": form, "jobs": selectors.import_job_list(org=org)},
+        # A refused upload is the client's error: 400 with the reasons in the form.
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -177,7 +177,7 @@ def test_a_run_step_delivered_twice_imports_nothing_twice(org, mike):
 )
 def test_unreadable_uploads_get_a_form_error(org, mike, login, content, message):
     response = _upload(login(mike), org, content)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors["file"])
 
 
@@ -306,7 +306,7 @@ def test_a_10_mb_upload_is_accepted_and_a_larger_one_refused(org, mike, login):
         "Notes": "notes",
     }
     response = _upload(client, org, b"Company\r\n" + b"A" * (20 * 1024 * 1024) + b"\r\n", name="huge.csv")
-    assert response.status_code == 200 and "larger than 20 MB" in response.content.decode()
+    assert response.status_code == 400 and "larger than 20 MB" in response.content.decode()
 
 
 def test_an_xlsx_zip_bomb_upload_gets_a_form_error(org, mike, login):
@@ -316,7 +316,7 @@ def test_an_xlsx_zip_bomb_upload_gets_a_form_error(org, mike, login):
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 * 1024 * 1024))
     response = _upload(login(mike), org, buffer.getvalue(), name="bomb.xlsx")
-    assert response.status_code == 200 and "refused" in " ".join(response.context["form"].errors["file"])
+    assert response.status_code == 400 and "refused" in " ".join(response.context["form"].errors["file"])
     with tenant_context(org):
         assert not ImportJob.objects.exists()
 
