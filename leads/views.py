@@ -669,7 +669,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _editable_lead(request, lead_id)
     form = LeadForm(request.POST or None, initial=LeadForm.initial_from(lead), org=org, membership=membership)
     form.fields["version"].required = True
-    duplicate, differences = None, []
+    duplicate, differences, status = None, [], 200
     if request.method == "POST" and form.is_valid():
         merge_into = _positive_int(request.POST.get("merge_into"))
         try:
@@ -692,6 +692,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
             form.is_valid()
             form.add_error(None, f"{exc.message} Your edits are kept below; save again to overwrite.")
             differences = _differences(form, lead)
+            status = 409  # a lost update refused (matrix D4): the same answer as the API's
         except DuplicateLeadError as exc:
             duplicate = _duplicate_offer(request, exc)
         except ValidationError as exc:
@@ -704,6 +705,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
         request,
         "leads/lead_form.html",
         {"form": form, "lead": lead, "duplicate": duplicate, "differences": differences},
+        status=status,
     )
 
 

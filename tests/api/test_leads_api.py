@@ -56,6 +56,7 @@ def test_patch_with_a_stale_etag_is_a_412_and_changes_nothing(acme_api, org):
         acme_api.patch(f"/api/v1/leads/{lead.pk}/", {}, format="json", HTTP_IF_MATCH='"abc"').status_code
         == 412
     )
+    print("\n[D4] API PATCH and stage transition: stale If-Match → 412, not overwritten")
 
 
 def test_bad_input_is_a_400_with_field_errors_in_the_one_shape(acme_api):

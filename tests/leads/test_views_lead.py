@@ -339,7 +339,7 @@ class TestEdit:
         with tenant_context(org):
             lead_update(org=org, actor=mike, lead_id=lead.pk, data={"company": "Initech Inc"})
         response = login(bob).post(_page(lead) + "edit/", data)
-        assert response.status_code == 200
+        assert response.status_code == 409
         form = response.context["form"]
         assert "changed by someone else" in form.non_field_errors()[0]
         assert form["phone"].value() == "+1 555 0100" and form["version"].value() == "2"
@@ -347,6 +347,7 @@ class TestEdit:
         assert _get(org, lead).phone == ""
         # Saving again, knowingly, goes through.
         assert login(bob).post(_page(lead) + "edit/", {**data, "version": "2"}).status_code == 302
+        print("\n[D4] edit form and the lead page's inline edit (one form): stale version → 409, kept")
 
     def test_the_version_is_required(self, login, org, bob):
         lead = make_lead(org, owner=bob)
