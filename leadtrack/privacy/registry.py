@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from django.utils.module_loading import autodiscover_modules
 
@@ -134,3 +135,14 @@ def redact_json(value: Any, subject: Subject) -> Any:
     if isinstance(value, str) and subject.names_in(value):
         return REDACTED
     return value
+
+
+def scrub_url(url: str, subject: Subject) -> str:
+    """``url`` unchanged unless it names the person (also URL-encoded, as in ``?email=jane%40x``);
+    then without its query and fragment, and with identifiers scrubbed from host and path. Site,
+    page and referring domain stay, for the web KPIs."""
+    if not url or not subject.names_in(unquote_plus(url)):
+        return url
+    parts = urlsplit(url)
+    host, path = (scrub_text(unquote_plus(part), subject.identifiers) for part in (parts.netloc, parts.path))
+    return urlunsplit((parts.scheme, host, path, "", ""))

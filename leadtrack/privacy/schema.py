@@ -81,7 +81,16 @@ EXPORT_SCHEMA: dict[str, Any] = {
         },
         "holders": {
             "type": "object",
-            "required": ["leads", "referrals", "api", "imports", "tenancy"],
+            "required": [
+                "leads",
+                "referrals",
+                "api",
+                "imports",
+                "tenancy",
+                "forms",
+                "tracking",
+                "email_events",
+            ],
             "properties": {
                 "leads": _holder(
                     "leads", "changes", "activities", "stage_transitions", items={"leads": LEAD}
@@ -90,6 +99,9 @@ EXPORT_SCHEMA: dict[str, Any] = {
                 "api": _holder("webhook_deliveries", "idempotency_records"),
                 "imports": _holder("import_rows", "import_row_errors"),
                 "tenancy": _holder("invitations"),
+                "forms": _holder("submissions"),
+                "tracking": _holder("visitors", "page_views"),
+                "email_events": _holder("email_events"),
             },
             "additionalProperties": _holder(),
         },

@@ -8,18 +8,29 @@ Jane Roe (jane.roe@subject.example, +1 555 0142, formerly +1 555 0199) is in Acm
 - a referral naming her (contact, phone, notes) and a partner whose contact she is;
 - a webhook delivery about lead A, an idempotent API response naming her;
 - an import file with her row beside Sam's, and a failed import row with her cells;
-- an invitation to her address; a saved lead-list search for her address.
-Globex has a lead with the same address, name and phone; Acme has Sam, another person.
+- an invitation to her address; a saved lead-list search for her address;
+- a web-form submission that became lead A (posted fields, a custom answer, IP prefix, browser,
+  a page URL carrying her address) and a pending one posted with her old address;
+- her browser's visitor id identified as lead A, with two page views (one URL names her);
+- e-mail events: a delivered and an opened message to her address (matched to lead A), and a
+  click to her old address that arrived while no lead had it.
+Globex has a lead with the same address, name and phone; Acme has Sam, another person, with
+his own page view and e-mail event.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from capture.forms.models import FormSubmission, SubmissionStatus
+from capture.forms.services import form_save
+from capture.tracking.models import PageView, Visitor
+from capture.tracking.services import site_create
 from funnel.services import stage_move
 from funnel.stages import Stage
 from leads.imports.services import import_job_create
@@ -30,6 +41,7 @@ from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Invitation
 from leadtrack.tenancy.roles import Role
 from referrals.models import Partner, Program, Referral, ReferrerKind
+from reports.attribution.models import EmailEvent, EmailEventType
 from tests.factories import make_lead
 
 EMAIL = "jane.roe@subject.example"
@@ -39,6 +51,14 @@ PHONE = "+1 555 0142"
 OLD_PHONE = "+1 555 0199"
 ENCODED_EMAIL = "jane.roe%40subject.example"  # as a saved lead-list search keeps it
 IDENTIFIERS = (EMAIL, OLD_EMAIL, NAME, PHONE, OLD_PHONE, ENCODED_EMAIL)
+# What identifies her browser and her messages rather than her name: gone after erasure too.
+VISITOR_ID = "lt-vid-jane-7f3a"
+IP_PREFIX = "198.51.100.0"
+USER_AGENT = "Mozilla/5.0 (JaneBook; rv:7f3a)"
+MESSAGE_ID = "msg-jane-7f3a9c"
+CLICK_URL = "https://acme.example/offer?who=jane-roe-7f3a"
+CONSENT = "Acme may contact me about my request."
+DEVICE_IDENTIFIERS = (VISITOR_ID, IP_PREFIX, USER_AGENT, MESSAGE_ID, CLICK_URL)
 
 
 @dataclass
@@ -51,6 +71,7 @@ class World:
     referral: int
     partner: int
     import_job: int
+    submission: int
 
 
 def build_world(org, other_org, alice, charlie) -> World:
@@ -147,6 +168,7 @@ def build_world(org, other_org, alice, charlie) -> World:
             invited_by=alice,
             expires_at=timezone.now() + timedelta(days=7),
         )
+        submission = _capture(org, lead_a=lead_a, sam=sam)
     globex = make_lead(
         other_org, actor=charlie, company="Globex Buyer", contact_name=NAME, email=EMAIL, phone=PHONE
     )
@@ -159,7 +181,103 @@ def build_world(org, other_org, alice, charlie) -> World:
         referral=referral.pk,
         partner=partner.pk,
         import_job=job.pk,
+        submission=submission.pk,
     )
+
+
+def _capture(org, *, lead_a, sam) -> FormSubmission:
+    """Her web-form posts, her browser's page views and her e-mail events (and one of Sam's each)."""
+    form = form_save(
+        org=org,
+        actor=None,
+        data={
+            "name": "Contact us",
+            "fields": [
+                {"name": "contact_name", "label": "Name", "required": False, "custom": False},
+                {"name": "email", "label": "E-mail", "required": True, "custom": False},
+                {"name": "message", "label": "Message", "required": False, "custom": True},
+            ],
+            "consent_enabled": True,
+            "consent_required": True,
+            "consent_text": CONSENT,
+        },
+    )
+    now = timezone.now()
+    submission = FormSubmission.objects.create(
+        organization=org,
+        form=form,
+        status=SubmissionStatus.CREATED,
+        lead=lead_a,
+        lead_data={"contact_name": NAME, "email": EMAIL, "phone": PHONE},
+        custom_data={"message": "Please call me after five."},
+        consent_given=True,
+        consent_text=CONSENT,
+        visitor_id=VISITOR_ID,
+        page_url=f"https://acme.example/contact?email={ENCODED_EMAIL}",
+        referrer="https://search.example/",
+        utm_source="newsletter",
+        ip_prefix=IP_PREFIX,
+        user_agent=USER_AGENT,
+        embed="script",
+        processed_at=now,
+    )
+    FormSubmission.objects.create(
+        organization=org,
+        form=form,
+        status=SubmissionStatus.PENDING,
+        lead_data={"email": OLD_EMAIL},
+        consent_given=True,
+        consent_text=CONSENT,
+        ip_prefix=IP_PREFIX,
+        user_agent=USER_AGENT,
+    )
+    site = site_create(org=org, actor=None, name="Website")
+    Visitor.objects.create(
+        organization=org, visitor_id=VISITOR_ID, lead=lead_a, identified_at=now, identified_via="form"
+    )
+    visit = uuid.uuid4()
+    for n, (visitor_id, url) in enumerate(
+        (
+            (VISITOR_ID, "https://acme.example/pricing"),
+            (VISITOR_ID, f"https://acme.example/contact?email={ENCODED_EMAIL}"),
+            ("lt-vid-sam-0001", "https://acme.example/"),
+        )
+    ):
+        PageView.objects.create(
+            organization=org,
+            site=site,
+            event_id=f"pv-{n}",
+            visitor_id=visitor_id,
+            visit_id=visit if visitor_id == VISITOR_ID else uuid.uuid4(),
+            occurred_at=now - timedelta(hours=2, minutes=-n),
+            url=url,
+            path=url.split("acme.example", 1)[1].split("?")[0],
+            utm_source="newsletter",
+            ip_prefix=IP_PREFIX if visitor_id == VISITOR_ID else "192.0.2.0",
+            is_landing=n != 1,
+            is_new_visitor=True,
+            received_at=now,
+        )
+    for n, (kind, message, recipient, lead, url) in enumerate(
+        (
+            (EmailEventType.DELIVERED, MESSAGE_ID, EMAIL, lead_a, ""),
+            (EmailEventType.OPEN, MESSAGE_ID, EMAIL, lead_a, ""),
+            (EmailEventType.CLICK, "msg-jane-old", OLD_EMAIL, None, CLICK_URL),
+            (EmailEventType.DELIVERED, "msg-sam-1", "sam@other.example", sam, ""),
+        )
+    ):
+        EmailEvent.objects.create(
+            organization=org,
+            event_id=f"evt-{n}",
+            event_type=kind,
+            message_id=message,
+            recipient=recipient,
+            campaign="Spring newsletter",
+            url=url,
+            occurred_at=now - timedelta(hours=1),
+            lead=lead,
+        )
+    return submission
 
 
 @pytest.fixture

@@ -15,17 +15,23 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils import timezone
 
+from capture.forms.models import FormSubmission
+from capture.tracking.models import PageView
 from leads.imports.privacy import FILE_REMOVED
 from leads.models import Activity, ImportJob, Lead, LeadChange, SavedView
 from leadtrack import embedded
 from leadtrack.privacy.models import ErasedLead, ErasureLog, ErasureReason
 from leadtrack.privacy.services import email_hash, subject_erase
 from leadtrack.tenancy.context import tenant_context
+from reports.attribution.models import EmailEvent
+from reports.attribution.selectors import email_engagement
 from reports.selectors import metric_values
-from tests.privacy.conftest import EMAIL, IDENTIFIERS, NAME, PHONE, build_world
+from tests.privacy.conftest import CONSENT, DEVICE_IDENTIFIERS, EMAIL, IDENTIFIERS, NAME, PHONE, build_world
 
 BACKUP_ROLE = "leadtrack_backup"
 FUNNEL_METRICS = ("leads", "mqls", "sqls", "won", "lost")
+# Counted from page views, visitor ids and e-mail message ids: pseudonymised, never deleted.
+WEB_METRICS = ("page_views", "unique_visitors", "website_traffic", "new_visitors", "landing_page_conversion")
 
 
 def _db_params(user: str | None = None, dbname: str | None = None) -> dict:
@@ -93,6 +99,13 @@ def _occurrences(dump: str, identifiers, *, org_id: int) -> tuple[dict[str, int]
     return ours, theirs
 
 
+def _email_rates(org, date_from: date, date_to: date) -> list:
+    return [
+        (row["label"], row["delivered"], *(value.value for value in row["values"].values()))
+        for row in email_engagement(org=org, date_from=date_from, date_to=date_to)
+    ]
+
+
 def _funnel(org) -> dict[str, list]:
     today = timezone.localdate()
     return {
@@ -108,8 +121,8 @@ def _funnel(org) -> dict[str, list]:
                 filters={},
             )
         ]
-        for metric in FUNNEL_METRICS
-    }
+        for metric in (*FUNNEL_METRICS, *WEB_METRICS)
+    } | {"email": _email_rates(org, date(today.year - 1, 1, 1), today)}
 
 
 def test_erasure_leaves_no_identifier_in_a_fresh_dump(
@@ -121,13 +134,25 @@ def test_erasure_leaves_no_identifier_in_a_fresh_dump(
         erasure = subject_erase(org=org, actor=alice, email=EMAIL)
 
     dump = _dump_text(tmp_path)
-    ours, theirs = _occurrences(dump, IDENTIFIERS, org_id=org.pk)
-    assert ours == dict.fromkeys(IDENTIFIERS, 0)
+    ours, theirs = _occurrences(dump, (*IDENTIFIERS, *DEVICE_IDENTIFIERS), org_id=org.pk)
+    assert ours == dict.fromkeys((*IDENTIFIERS, *DEVICE_IDENTIFIERS), 0)
     # Globex's lead keeps the address, the name and the phone.
     assert theirs[EMAIL] >= 1 and theirs[NAME] == 1 and theirs[PHONE] == 1
 
     with tenant_context(org):
         assert _funnel(org) == funnel_before
+        # The seeded page views and e-mail events are counted (the comparison is not of empties).
+        assert [funnel_before[m][0] for m in WEB_METRICS] == [3, 2, 2, 2, 0]
+        assert funnel_before["email"][0] == ("Spring newsletter", 2, 0.5, 0.0, 0.0)
+        submission = FormSubmission.objects.get(pk=world.submission)
+        assert (submission.consent_given, submission.consent_text, submission.utm_source) == (
+            True,
+            CONSENT,
+            "newsletter",
+        )
+        assert submission.page_url == "https://acme.example/contact"
+        assert PageView.objects.filter(visitor_id="lt-vid-sam-0001").values_list("ip_prefix", flat=True).get()
+        assert EmailEvent.objects.get(message_id="msg-sam-1").recipient == "sam@other.example"
         assert not Lead.objects.filter(
             organization=org, search_vector=SearchQuery("roe", config="simple")
         ).exists()
@@ -175,13 +200,18 @@ def test_erasure_leaves_no_identifier_in_a_fresh_dump(
         "leads.changes": 2,
         "leads.leads": 3,
         "leads.saved_views": 1,
+        "forms.submissions": 2,
+        "tracking.visitors": 1,
+        "tracking.page_views": 2,
+        "email_events.email_events": 3,
     }
     print(
         f"\n[G2] dump_bytes={len(dump)} occurrences={sum(ours.values())} "
-        "(email, old email, name, phone, old phone, url-encoded email in Acme rows) "
+        "(email, old email, name, phone, old phone, url-encoded email, visitor id, ip prefix, user agent, "
+        "e-mail message id, clicked link in Acme rows) "
         f"other_org_kept={sum(theirs.values())} "
         f"rows_changed={sum(erasure.counts.values())} leads_anonymised={erasure.lead_count} "
-        f"funnel_unchanged={len(FUNNEL_METRICS)} metrics"
+        f"metrics_unchanged={len(funnel_before)} (funnel, web, e-mail)"
     )
 
 

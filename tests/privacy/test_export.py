@@ -13,7 +13,7 @@ from leadtrack.privacy import registry
 from leadtrack.privacy.schema import EXPORT_SCHEMA
 from leadtrack.privacy.services import subject_export
 from leadtrack.tenancy.context import tenant_context
-from tests.privacy.conftest import EMAIL, NAME, OLD_PHONE, PHONE
+from tests.privacy.conftest import CONSENT, EMAIL, IP_PREFIX, NAME, OLD_EMAIL, OLD_PHONE, PHONE, VISITOR_ID
 
 EXPECTED_COUNTS = {
     "tenancy.invitations": 1,
@@ -31,6 +31,12 @@ EXPECTED_COUNTS = {
     # Creation of A, B and C (C's moved to A by the merge), A → MQL.
     "leads.stage_transitions": 4,
     "leads.saved_views": 1,
+    # The submission that became lead A, and the pending one posted with the old address.
+    "forms.submissions": 2,
+    "tracking.visitors": 1,
+    "tracking.page_views": 2,
+    # Delivered and opened (lead A), and a click to the old address that matched no lead.
+    "email_events.email_events": 3,
 }
 
 
@@ -40,6 +46,9 @@ def test_every_holder_of_the_project_is_registered():
         "referrals",
         "api",
         "imports",
+        "forms",
+        "tracking",
+        "email_events",
         "leads",
     ]
 
@@ -52,7 +61,7 @@ def test_it_exports_every_record_of_the_subject_and_nothing_of_another_organizat
 
     jsonschema.validate(document, EXPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
     assert document["counts"] == EXPECTED_COUNTS
-    assert document["total_records"] == 19
+    assert document["total_records"] == 27
     assert document["subject"] == {
         "email": EMAIL,
         "lead_ids": sorted([world.lead_a, world.lead_b, world.lead_c]),
@@ -68,6 +77,18 @@ def test_it_exports_every_record_of_the_subject_and_nothing_of_another_organizat
     assert records["leads"]["records"]["activities"][0]["body"] == f"{EMAIL} wrote: call me on {PHONE}"
     assert records["referrals"]["records"]["referrals"][0]["notes"] == f"Met {NAME} at a fair."
     assert records["imports"]["records"]["import_rows"][0]["cells"] == ["Initech", NAME, EMAIL, PHONE]
+    submission = records["forms"]["records"]["submissions"][0]
+    assert (submission["lead_data"]["phone"], submission["custom_data"], submission["ip_prefix"]) == (
+        PHONE,
+        {"message": "Please call me after five."},
+        IP_PREFIX,
+    )
+    assert (submission["consent_given"], submission["consent_text"]) == (True, CONSENT)
+    assert {row["visitor_id"] for row in records["tracking"]["records"]["page_views"]} == {VISITOR_ID}
+    assert {row["recipient"] for row in records["email_events"]["records"]["email_events"]} == {
+        EMAIL,
+        OLD_EMAIL,
+    }
 
     # Globex holds the same address, name and phone: none of its records is in Acme's answer.
     text = json.dumps(document)
