@@ -8,6 +8,11 @@ What it shows (docs/reliability.md §1.6 row D, §1.8):
 - a dump as a backup role (NOSUPERUSER, BYPASSRLS, pg_read_all_data) restored by the owner into
   a scratch database has the same rows (count and checksum per table) and the same security
   catalog (RLS enabled and forced, policies, grants, composite foreign keys).
+
+The two owner checks need an owner that is not a superuser (a superuser bypasses RLS, forced or
+not). That is the deployed setup and the embedded server's; where DATABASE_URL logs in as a
+superuser (a developer's local PostgreSQL), the drill restores the backup once more, as a
+dedicated non-superuser role that then owns the copy, and runs the owner checks on that copy.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from leadtrack.tenancy.context import tenant_context
 from tests.factories import make_lead
 
 BACKUP_ROLE = "leadtrack_backup"
+# Owns the drill's copy when the login role is a superuser: like a deployment's owner, no bypass.
+DRILL_OWNER_ROLE = "leadtrack_drill_owner"
 pytestmark = pytest.mark.slow
 
 
@@ -83,6 +90,24 @@ def _ensure_backup_role() -> None:
             cursor.execute(f"CREATE ROLE {BACKUP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS")
         cursor.execute(f"GRANT pg_read_all_data TO {BACKUP_ROLE}")
     superuser.close()
+
+
+def _login_is_superuser() -> bool:
+    with _connect(**_params(dbname="postgres")) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        return cursor.fetchone()[0]
+
+
+def _ensure_drill_owner_role() -> dict:
+    """A login role like a deployment's owner (no SUPERUSER, no BYPASSRLS); created by the
+    superuser login. Its connection parameters."""
+    with _connect(**_params(dbname="postgres")) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [DRILL_OWNER_ROLE])
+        if not cursor.fetchone():
+            cursor.execute(
+                f"CREATE ROLE {DRILL_OWNER_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+            )
+    return _params(user=DRILL_OWNER_ROLE)
 
 
 def _tables(cursor) -> list[str]:
@@ -143,11 +168,11 @@ def _seed(org, other_org, alice, charlie) -> None:
 
 
 @contextlib.contextmanager
-def _scratch_database(name: str):
+def _scratch_database(name: str, owner_role: str | None = None):
     owner = _params(dbname="postgres")
     with _connect(**owner) as conn, conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner_role}"' if owner_role else ""))
     try:
         yield name
     finally:
@@ -165,8 +190,6 @@ def test_backup_and_restore_drill(transactional_db, tmp_path: Path, org, other_o
     role = ["--role", settings.DATABASE_APP_ROLE]
     as_app = _run([pg_dump, *_cli(owner), *role, "-Fc", "-f", str(tmp_path / "app.dump"), source], owner)
     assert as_app.returncode != 0 and "row-level security" in as_app.stderr, as_app.stderr
-    as_owner = _run([pg_dump, *_cli(owner), "-Fc", "-f", str(tmp_path / "owner.dump"), source], owner)
-    assert as_owner.returncode != 0 and "row-level security" in as_owner.stderr, as_owner.stderr
 
     backup = _params(user=BACKUP_ROLE)
     dump = tmp_path / "backup.dump"
@@ -184,19 +207,47 @@ def test_backup_and_restore_drill(transactional_db, tmp_path: Path, org, other_o
         after = _snapshot(scratch)
     mismatches = _mismatches(before, after)
 
-    # The trap: a dump that "succeeds" while reading through RLS with no tenant set.
-    silent = tmp_path / "silent.dump"
-    through_rls = [pg_dump, *_cli(owner), "--enable-row-security", "-Fc", "-f", str(silent), source]
-    assert _run(through_rls, owner).returncode == 0
-    with _scratch_database(f"{source}_silent") as scratch:
-        _run([pg_restore, *_cli(owner), "-d", scratch, str(silent)], owner)
-        caught = len([m for m in _mismatches(before, _snapshot(scratch)) if m.startswith("data")])
+    with contextlib.ExitStack() as stack:
+        if _login_is_superuser():
+            # A superuser bypasses even forced RLS: the owner checks run on a copy owned by a
+            # role that is not one, restored from the backup just verified.
+            table_owner = _ensure_drill_owner_role()
+            checked = stack.enter_context(_scratch_database(f"{source}_owned", DRILL_OWNER_ROLE))
+            owned = _run(
+                [pg_restore, *_cli(table_owner), "--no-owner", "--exit-on-error", "-d", checked, str(dump)],
+                table_owner,
+            )
+            assert owned.returncode == 0, owned.stderr
+            owner_note = f"{DRILL_OWNER_ROLE}(login is superuser)"
+        else:
+            table_owner, checked, owner_note = owner, source, "login"
+        as_owner = _run(
+            [pg_dump, *_cli(table_owner), "-Fc", "-f", str(tmp_path / "owner.dump"), checked], table_owner
+        )
+        assert as_owner.returncode != 0 and "row-level security" in as_owner.stderr, as_owner.stderr
+
+        # The trap: a dump that "succeeds" while reading through RLS with no tenant set.
+        silent = tmp_path / "silent.dump"
+        through_rls = [
+            pg_dump,
+            *_cli(table_owner),
+            "--enable-row-security",
+            "-Fc",
+            "-f",
+            str(silent),
+            checked,
+        ]
+        assert _run(through_rls, table_owner).returncode == 0
+        with _scratch_database(f"{source}_silent") as scratch:
+            _run([pg_restore, *_cli(owner), "-d", scratch, str(silent)], owner)
+            caught = len([m for m in _mismatches(before, _snapshot(scratch)) if m.startswith("data")])
 
     rows = sum(count for count, _ in before["data"].values())
     print(
         f"\n[D15] dump_bytes={dump.stat().st_size} dump_s={dump_seconds:.2f} restore_s={restore_seconds:.2f} "
         f"tables={len(before['data'])} rows={rows} policies={len(before['policies'])} "
         f"mismatches={len(mismatches)} app_role_dump=refused owner_dump=refused(FORCE RLS) "
+        f"owner={owner_note} "
         f"enable_row_security_dump_tables_lost={caught} (caught)"
     )
     assert mismatches == []
