@@ -5,6 +5,10 @@ would be evaluated by Excel/LibreOffice/Sheets. In CSV such a cell gets a leadin
 apostrophe; in XLSX every text cell is written as an inline string (never a
 formula). Numbers stay numbers. The headers are the importer's field names, so an
 export can be imported again as is.
+
+These exports are marketing exports (docs/privacy.md, "Consent and lawful basis"): a list
+leaves the CRM for mailing tools and campaigns, so a lead whose person withdrew from, or objected
+to, marketing is never in it. They remain in the app, the API and the subject export (G1).
 """
 
 from __future__ import annotations
@@ -86,8 +90,10 @@ HEADERS = [name for name, _ in COLUMNS]
 def _leads(*, org: Organization, queryset: QuerySet[Lead]) -> Iterator[Lead]:
     """The leads of ``queryset`` (ordered newest first), fetched in keyset pages, each page in its own
     short tenant transaction: a streamed response outlives the request's transaction."""
-    queryset = queryset.select_related("industry", "source", "campaign", "owner").order_by(
-        "-created_at", "-id"
+    queryset = (
+        queryset.filter(marketing_withdrawn_at__isnull=True)
+        .select_related("industry", "source", "campaign", "owner")
+        .order_by("-created_at", "-id")
     )
     last: tuple[datetime, int] | None = None
     while True:

@@ -52,6 +52,17 @@ class Via(models.TextChoices):
 http_url_validator = URLValidator(schemes=["http", "https"])
 
 
+class LawfulBasis(models.TextChoices):
+    """GDPR Art. 6(1): why the organization may process the lead's personal data."""
+
+    CONSENT = "consent", "Consent"
+    CONTRACT = "contract", "Contract"
+    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
+    VITAL_INTERESTS = "vital_interests", "Vital interests"
+    PUBLIC_TASK = "public_task", "Public task"
+    LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+
+
 class LeadSettings(TenantModel):
     """Per-organization rules for leads: segment thresholds and who sees whose leads."""
 
@@ -229,6 +240,12 @@ class Lead(TenantModel):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # GDPR: the basis the organization relies on (services.default_lawful_basis picks it per
+    # channel when not given), and when the person objected to or withdrew from marketing.
+    lawful_basis = models.CharField(
+        max_length=20, choices=LawfulBasis.choices, default=LawfulBasis.LEGITIMATE_INTEREST
+    )
+    marketing_withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -319,6 +336,34 @@ class LeadChange(TenantModel):
 
     def __str__(self) -> str:
         return f"change of lead {self.lead_id} at {self.changed_at}"
+
+
+class ConsentAction(models.TextChoices):
+    GIVEN = "given", "Given"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ConsentRecord(TenantModel):
+    """Proof of a consent given or withdrawn (Art. 7(1)): the exact wording, when, and where.
+    Append-only; the lead's current state is ``Lead.lawful_basis`` / ``marketing_withdrawn_at``."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    action = models.CharField(max_length=10, choices=ConsentAction.choices)
+    # The wording the person agreed to (empty for a withdrawal).
+    text = models.CharField(max_length=1000, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    # Where it happened, in words: "Web form “Contact us” on https://…", "Lead page", "API".
+    source = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "lead", "recorded_at"], name="consent_org_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"consent {self.action} for lead {self.lead_id} at {self.recorded_at:%Y-%m-%d %H:%M}"
 
 
 class ActivityKind(models.TextChoices):

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 from django.db.models import F, Q
 
 from funnel.models import StageTransition
-from leads.models import Activity, Lead, LeadChange, SavedView, Via
+from leads.models import Activity, ConsentRecord, Lead, LeadChange, SavedView, Via
 from leads.rules import domain_from
 from leadtrack.privacy.registry import PERSONAL_KEYS, REDACTED, Subject, redact_json, register, scrub_text
 
@@ -47,6 +47,8 @@ LEAD_EXPORT_FIELDS = (
     "first_meeting_at",
     "deleted_at",
     "merged_into_id",
+    "lawful_basis",
+    "marketing_withdrawn_at",
 )
 ACTIVITY_FREE_TEXT = ("subject", "body", "url", "referrer_url")
 
@@ -97,7 +99,13 @@ def _export(subject: Subject) -> dict[str, list[dict[str, Any]]]:
         .values("id", "lead_id", "from_stage", "to_stage", "at", "via", "reason")
     )
     saved_views = [{"id": view.pk, "name": view.name, "query": view.query} for view in _saved_views(subject)]
+    consents = list(
+        ConsentRecord.objects.filter(organization=org, lead_id__in=ids)
+        .order_by("recorded_at", "pk")
+        .values("id", "lead_id", "action", "text", "recorded_at", "via", "source")
+    )
     return {
+        "consents": consents,
         "leads": leads,
         "changes": changes,
         "activities": activities,
@@ -167,12 +175,21 @@ def _erase(subject: Subject) -> dict[str, int]:
             organization=org, lead=lead, actor=None, via=Via.SYSTEM, changes={"erased": [False, True]}
         )
         leads += 1
+    # Consent records stay as proof of what was agreed and withdrawn, and when (the wording is the
+    # organization's); where it happened may name the person (a page URL with their address).
+    consents = 0
+    for record in ConsentRecord.objects.filter(organization=org, lead_id__in=ids).only("pk", "source"):
+        source = scrub_text(unquote_plus(record.source), subject.identifiers)
+        if source != record.source:
+            ConsentRecord.objects.filter(organization=org, pk=record.pk).update(source=source)
+            consents += 1
     saved_views = 0
     for view in _saved_views(subject):
         kept = [(key, value) for key, value in parse_qsl(view.query) if not subject.names_in(value)]
         SavedView.objects.filter(organization=subject.organization, pk=view.pk).update(query=urlencode(kept))
         saved_views += 1
     return {
+        "consents": consents,
         "leads": leads,
         "changes": changes,
         "activities": activities,

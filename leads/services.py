@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from typing import Any
@@ -18,7 +19,18 @@ from funnel.models import StageTransition
 from funnel.routing.services import lead_route_new, lead_routing_record
 from funnel.stages import Stage
 from leads import rules, signals
-from leads.models import MEETING_KINDS, OUTBOUND_KINDS, Activity, ActivityKind, Lead, LeadChange, Via
+from leads.models import (
+    MEETING_KINDS,
+    OUTBOUND_KINDS,
+    Activity,
+    ActivityKind,
+    ConsentAction,
+    ConsentRecord,
+    LawfulBasis,
+    Lead,
+    LeadChange,
+    Via,
+)
 from leadtrack.accounts.models import User
 from leadtrack.audit.models import Action
 from leadtrack.audit.services import audit_record_many, lead_event
@@ -49,6 +61,22 @@ LEAD_WRITABLE_FIELDS = (
 )
 # Shown in the change history; derived fields follow their inputs.
 TRACKED_FIELDS = (*LEAD_WRITABLE_FIELDS, "region", "segment")
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """A consent as the person gave it: the exact wording, when, and where (in words)."""
+
+    text: str
+    at: datetime
+    source: str
+
+
+def default_lawful_basis(*, consent: ConsentGiven | None) -> str:
+    """The basis a new lead gets when none is given: consent when the person ticked a consent
+    box (a web form), else legitimate interest (imports, API, partner referrals, the app) — the
+    basis B2B prospecting relies on, which the person can object to (marketing withdrawal)."""
+    return LawfulBasis.CONSENT if consent is not None else LawfulBasis.LEGITIMATE_INTEREST
 
 
 class LeadError(Exception):
@@ -161,14 +189,18 @@ def lead_create(
     data: Mapping[str, Any],
     via: str = Via.UI,
     created_at: datetime | None = None,
+    lawful_basis: str | None = None,
+    consent: ConsentGiven | None = None,
 ) -> Lead:
     """Create a lead after validation and de-duplication.
 
     Raises ValidationError (field errors) or DuplicateLeadError (with the existing lead).
-    ``created_at`` may be given by imports and migrations from another CRM.
+    ``created_at`` may be given by imports and migrations from another CRM. ``lawful_basis``
+    defaults per channel (default_lawful_basis); a ``consent`` is kept as a ConsentRecord.
     """
     _check_unknown_fields(data)
     lead = Lead(organization=org, **data)
+    lead.lawful_basis = lawful_basis or default_lawful_basis(consent=consent)
     if created_at is not None:
         if created_at > timezone.now():
             raise ValidationError({"created_at": "Cannot be in the future."})
@@ -177,6 +209,8 @@ def lead_create(
     routing = lead_route_new(org=org, lead=lead, owner_given=data.get("owner") is not None)
     _validate(org=org, lead=lead)
     _save_guarding_duplicates(org=org, lead=lead)
+    if consent is not None:
+        _consent_given(org=org, lead=lead, consent=consent, via=via)
     lead_routing_record(org=org, lead=lead, decision=routing)
     StageTransition.objects.create(
         organization=org, lead=lead, from_stage="", to_stage=Stage.LEAD, at=lead.created_at, by=actor, via=via
@@ -410,3 +444,90 @@ def activity_log(
         )
     )
     return activity
+
+
+# --- consent and lawful basis (GDPR Art. 6, 7, 21) ------------------------------------------------
+
+
+def _consent_given(*, org: Organization, lead: Lead, consent: ConsentGiven, via: str) -> ConsentRecord:
+    return ConsentRecord.objects.create(
+        organization=org,
+        lead=lead,
+        action=ConsentAction.GIVEN,
+        text=consent.text[:1000],
+        recorded_at=consent.at,
+        via=via,
+        source=consent.source[:300],
+    )
+
+
+@transaction.atomic
+def lead_consent_record(*, org: Organization, lead_id: int, consent: ConsentGiven, via: str) -> ConsentRecord:
+    """Keep a consent the person gave again (a form posted by a known lead). A consent given
+    after a withdrawal is a new opt-in: the lead is in marketing again. The lawful basis stays
+    as the organization chose it. Raises Lead.DoesNotExist."""
+    lead = Lead.objects.select_for_update().get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    record = _consent_given(org=org, lead=lead, consent=consent, via=via)
+    if lead.marketing_withdrawn_at is not None and lead.marketing_withdrawn_at < consent.at:
+        lead.marketing_withdrawn_at = None
+        lead.version += 1
+        lead.save(update_fields=["marketing_withdrawn_at", "version", "updated_at"])
+        LeadChange.objects.create(
+            organization=org, lead=lead, actor=None, via=via, changes={"marketing_withdrawn": [True, False]}
+        )
+    return record
+
+
+@transaction.atomic
+def lead_lawful_basis_set(
+    *, org: Organization, actor: User | None, lead_id: int, lawful_basis: str, via: str = Via.UI
+) -> Lead:
+    """Change the basis the organization relies on (recorded in the history). Raises
+    ValidationError for an unknown basis, Lead.DoesNotExist."""
+    if lawful_basis not in LawfulBasis.values:
+        raise ValidationError({"lawful_basis": f"Choose one of {', '.join(LawfulBasis.values)}."})
+    lead = Lead.objects.select_for_update().get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    if lead.lawful_basis == lawful_basis:
+        return lead
+    changes = {"lawful_basis": [lead.lawful_basis, lawful_basis]}
+    lead.lawful_basis = lawful_basis
+    lead.version += 1
+    lead.save(update_fields=["lawful_basis", "version", "updated_at"])
+    LeadChange.objects.create(organization=org, lead=lead, actor=actor, via=via, changes=changes)
+    return lead
+
+
+@transaction.atomic
+def lead_marketing_withdraw(
+    *,
+    org: Organization,
+    actor: User | None,
+    lead_id: int,
+    via: str = Via.UI,
+    source: str = "",
+    now: datetime | None = None,
+) -> Lead:
+    """The person withdrew consent to, or objected to, marketing (Art. 7(3), 21(2)): record it,
+    with who and where, and keep the lead out of marketing exports from now on (leads.exports).
+    The lead stays for sales and service. Idempotent: a second withdrawal changes nothing.
+    Raises Lead.DoesNotExist."""
+    lead = Lead.objects.select_for_update().get(organization=org, pk=lead_id, deleted_at__isnull=True)
+    if lead.marketing_withdrawn_at is not None:
+        return lead
+    now = now or timezone.now()
+    lead.marketing_withdrawn_at = now
+    lead.version += 1
+    lead.save(update_fields=["marketing_withdrawn_at", "version", "updated_at"])
+    ConsentRecord.objects.create(
+        organization=org,
+        lead=lead,
+        action=ConsentAction.WITHDRAWN,
+        recorded_at=now,
+        via=via,
+        source=source[:300],
+        actor=actor,
+    )
+    LeadChange.objects.create(
+        organization=org, lead=lead, actor=actor, via=via, changes={"marketing_withdrawn": [False, True]}
+    )
+    return lead

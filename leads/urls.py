@@ -20,6 +20,11 @@ urlpatterns = [
     path("<int:lead_id>/history/", views.lead_history, name="lead_history"),
     path("<int:lead_id>/activities/", views.lead_activity_log, name="lead_activity_log"),
     path("<int:lead_id>/move/", views.lead_move, name="lead_move"),
+    path(
+        "<int:lead_id>/marketing-withdraw/",
+        views.lead_marketing_withdraw_page,
+        name="lead_marketing_withdraw",
+    ),
 ]
 
 for kind, prefix in (

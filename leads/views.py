@@ -54,6 +54,7 @@ from leads.services import (
     LeadError,
     StaleLeadError,
     activity_log,
+    lead_marketing_withdraw,
     lead_merge,
     lead_update,
 )
@@ -522,6 +523,16 @@ def lead_activity_log(request: HttpRequest, lead_id: int) -> HttpResponse:
         # The script then submits the form the ordinary way and the page shows the field errors.
         return HttpResponse("Please correct the form.", status=422, content_type="text/plain")
     return _lead_page(request, lead, activity_form=form)
+
+
+@require_POST
+@org_page("leads.edit")
+def lead_marketing_withdraw_page(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The person told us (call, e-mail, reply) they no longer want marketing: record it."""
+    lead = _editable_lead(request, lead_id)
+    lead_marketing_withdraw(org=request.organization, actor=request.user, lead_id=lead.pk, source="Lead page")
+    messages.success(request, f"{lead}: marketing withdrawal recorded; the lead is left out of exports.")
+    return redirect("lead_detail", org_slug=request.organization.slug, lead_id=lead.pk)
 
 
 @require_POST

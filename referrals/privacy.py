@@ -24,6 +24,7 @@ REFERRAL_EXPORT_FIELDS = (
     "status",
     "referrer_kind",
     "submitted_at",
+    "privacy_notice_at",
     "accepted_at",
     "expires_at",
     "closed_at",

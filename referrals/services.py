@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -386,7 +387,78 @@ def referral_submit(
             partner_id=partner_id,
         )
     )
+    transaction.on_commit(lambda: _enqueue_privacy_notice(org=org, referral_id=referral_id))
     return Submission(referral=referral, created=True)
+
+
+# --- GDPR Art. 14 notice ---------------------------------------------------------------------------
+
+
+def _enqueue_privacy_notice(*, org: Organization, referral_id: int) -> None:
+    from referrals.tasks import referral_privacy_notice_send_task
+
+    referral_privacy_notice_send_task.delay(organization_id=org.pk, referral_id=referral_id)
+
+
+def _privacy_notice_text(*, org: Organization, referral: Referral) -> str:
+    return (
+        f"Hello {referral.contact_name},\n\n"
+        f"{referral.referrer_name} passed your name and contact details ({referral.email}"
+        f"{', ' + referral.phone if referral.phone else ''}, {referral.company}) to {org.name}, "
+        f"who will contact you about its products and services. {org.name} is responsible for this "
+        "data (the controller) and processes it on the basis of its legitimate interest in "
+        "business-to-business prospecting (GDPR Art. 6(1)(f)).\n\n"
+        "We keep it while we are in touch and for the retention period of our privacy policy. You may "
+        "ask for a copy, correction or erasure of your data, object to its use, or opt out of "
+        f"marketing at any time by replying to this message; you may also complain to a supervisory "
+        "authority."
+    )
+
+
+@transaction.atomic
+def referral_privacy_notice_send(
+    *, org: Organization, referral_id: int, now: datetime | None = None
+) -> Referral:
+    """Tell the referred person, by e-mail, who holds their data, from whom, why, and their rights
+    (Art. 14: the partner, not the person, gave it), and date it. Sent once: a referral already
+    noticed (sent, or recorded by hand) is left alone, so retries and the task running twice
+    send nothing twice. Raises Referral.DoesNotExist."""
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("partner", "referring_customer", "referring_employee")
+        .get(organization=org, pk=referral_id)
+    )
+    if referral.privacy_notice_at is not None or not referral.email:
+        return referral
+    send_mail(
+        subject=f"How {org.name} got your contact details",
+        message=_privacy_notice_text(org=org, referral=referral),
+        from_email=None,
+        recipient_list=[referral.email],
+    )
+    return _privacy_notice_mark(referral=referral, at=now or timezone.now())
+
+
+@transaction.atomic
+def referral_privacy_notice_record(
+    *, org: Organization, referral_id: int, at: datetime | None = None
+) -> Referral:
+    """Record an Art. 14 notice given another way (at the first call, in the first e-mail a rep
+    sent); the automatic one is then not sent. Raises Referral.DoesNotExist, ValidationError
+    for a date in the future."""
+    at = at or timezone.now()
+    if at > timezone.now():
+        raise ValidationError({"privacy_notice_at": "Cannot be in the future."})
+    referral = Referral.objects.select_for_update(of=("self",)).get(organization=org, pk=referral_id)
+    if referral.privacy_notice_at is not None:
+        return referral
+    return _privacy_notice_mark(referral=referral, at=at)
+
+
+def _privacy_notice_mark(*, referral: Referral, at: datetime) -> Referral:
+    referral.privacy_notice_at = at
+    referral.save(update_fields=["privacy_notice_at"])
+    return referral
 
 
 def _active_registration_of_another(*, org: Organization, referral: Referral, lead: Lead) -> Referral | None:

@@ -19,6 +19,12 @@ def referral_lead_stage_changed(*, organization_id: int, lead_id: int) -> None:
 
 
 @shared_task(base=OrgTask, **RETRY)
+def referral_privacy_notice_send_task(*, organization_id: int, referral_id: int) -> None:
+    """The Art. 14 notice to a referred person (sent once, however often this runs)."""
+    services.referral_privacy_notice_send(org=current_organization(), referral_id=referral_id)
+
+
+@shared_task(base=OrgTask, **RETRY)
 def referral_expire(*, organization_id: int) -> int:
     return services.referral_expire_due(org=current_organization())
 

@@ -31,7 +31,7 @@ from capture import signals as capture_signals
 from capture.forms import fields as catalog
 from capture.forms.models import FormSubmission, LeadForm, SubmissionStatus
 from leads.models import ActivityKind, ChannelType, Source, Via, http_url_validator
-from leads.services import DuplicateLeadError, activity_log, lead_create
+from leads.services import ConsentGiven, DuplicateLeadError, activity_log, lead_consent_record, lead_create
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Organization
 
@@ -396,12 +396,22 @@ def submission_process(
     data["source"] = form.source or web_form_source(org=org)
     if form.campaign is not None:
         data["campaign"] = form.campaign
+    consent = None
+    if submission.consent_given and submission.consent_text:
+        where = f" on {submission.page_url}" if submission.page_url else ""
+        consent = ConsentGiven(
+            text=submission.consent_text, at=submission.created_at, source=f"Web form “{form.name}”{where}"
+        )
     try:
-        lead = lead_create(org=org, actor=None, data=data, via=Via.FORM, created_at=submission.created_at)
+        lead = lead_create(
+            org=org, actor=None, data=data, via=Via.FORM, created_at=submission.created_at, consent=consent
+        )
         submission.status = SubmissionStatus.CREATED
     except DuplicateLeadError as exc:
         lead = exc.existing
         submission.status = SubmissionStatus.MATCHED
+        if consent is not None:
+            lead_consent_record(org=org, lead_id=lead.pk, consent=consent, via=Via.FORM)
     except ValidationError as exc:
         submission.status = SubmissionStatus.FAILED
         submission.error = "; ".join(exc.messages)[:500]

@@ -20,7 +20,17 @@ from rest_framework import serializers
 
 from funnel.stages import Stage
 from leads.imports.parsing import currency_exponent
-from leads.models import Activity, ActivityKind, Campaign, ChannelType, Industry, Lead, Segment, Source
+from leads.models import (
+    Activity,
+    ActivityKind,
+    Campaign,
+    ChannelType,
+    Industry,
+    LawfulBasis,
+    Lead,
+    Segment,
+    Source,
+)
 from leads.regions import Region
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Organization
@@ -71,6 +81,8 @@ LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
     ("version", "version"),
+    ("lawful_basis", "lawful_basis"),
+    ("marketing_withdrawn_at", "marketing_withdrawn_at"),
 )
 LEAD_VALUES = tuple(column for _, column in LEAD_COLUMNS)
 _LEAD_DATETIMES = frozenset(
@@ -83,6 +95,7 @@ _LEAD_DATETIMES = frozenset(
         "first_meeting_at",
         "created_at",
         "updated_at",
+        "marketing_withdrawn_at",
     }
 )
 
@@ -147,6 +160,11 @@ class LeadSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField(help_text="Bumped by every change; the ETag.")
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices, help_text="GDPR Art. 6(1) basis.")
+    marketing_withdrawn_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the person withdrew from marketing; such leads are in no marketing export.",
+    )
 
 
 class StrictSerializer(serializers.Serializer):
@@ -229,6 +247,21 @@ class LeadWriteSerializer(StrictSerializer):
     notes = serializers.CharField(
         max_length=Lead._meta.get_field("notes").max_length, required=False, allow_blank=True
     )
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices,
+        required=False,
+        help_text="GDPR Art. 6(1) basis; on creation, legitimate_interest when not given.",
+    )
+    marketing_withdrawn = serializers.BooleanField(
+        required=False,
+        help_text="true: the person withdrew consent to, or objected to, marketing (recorded, not reversible "
+        "here; a new consent given through a web form opts them in again).",
+    )
+
+    def validate_marketing_withdrawn(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Only true: a withdrawal is undone by a new consent.")
+        return value
 
     def __init__(self, *args, org: Organization | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,7 +22,14 @@ from leads.filters import LeadFilter
 from leads.imports.services import FAST_PATH_MIN_ROWS, leads_upsert, leads_upsert_bulk
 from leads.models import Activity, Campaign, Lead, Source, SpendEntry, Via
 from leads.selectors import lead_can_edit, lead_get, lead_visible_queryset
-from leads.services import activity_log, lead_create, lead_delete, lead_update
+from leads.services import (
+    activity_log,
+    lead_create,
+    lead_delete,
+    lead_lawful_basis_set,
+    lead_marketing_withdraw,
+    lead_update,
+)
 from leadtrack.api.base import (
     IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
@@ -90,9 +97,19 @@ class LeadListApi(LeadApiBase):
     def post(self, request: Request) -> Response:
         serializer = s.LeadCreateSerializer(data=request.data, org=self.org)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        withdrawn = data.pop("marketing_withdrawn", False)
         lead = lead_create(
-            org=self.org, actor=self.api_access.actor, data=serializer.validated_data, via=Via.API
+            org=self.org,
+            actor=self.api_access.actor,
+            data=data,
+            via=Via.API,
+            lawful_basis=data.pop("lawful_basis", None),
         )
+        if withdrawn:
+            lead = lead_marketing_withdraw(
+                org=self.org, actor=self.api_access.actor, lead_id=lead.pk, via=Via.API, source="API"
+            )
         return lead_response(lead, status_code=status.HTTP_201_CREATED)
 
 
@@ -118,14 +135,25 @@ class LeadDetailApi(LeadApiBase):
         lead = self.editable_lead(lead_id)
         serializer = s.LeadWriteSerializer(data=request.data, org=self.org, partial=True)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        lawful_basis, withdrawn = data.pop("lawful_basis", None), data.pop("marketing_withdrawn", False)
+        actor = self.api_access.actor
         lead = lead_update(
             org=self.org,
-            actor=self.api_access.actor,
+            actor=actor,
             lead_id=lead.pk,
-            data=serializer.validated_data,
+            data=data,
             expected_version=version_from_if_match(request),
             via=Via.API,
         )
+        if lawful_basis:
+            lead = lead_lawful_basis_set(
+                org=self.org, actor=actor, lead_id=lead.pk, lawful_basis=lawful_basis, via=Via.API
+            )
+        if withdrawn:
+            lead = lead_marketing_withdraw(
+                org=self.org, actor=actor, lead_id=lead.pk, via=Via.API, source="API"
+            )
         return lead_response(lead)
 
     @extend_schema(operation_id="leads_destroy", responses={204: None})

@@ -93,7 +93,7 @@ EXPORT_SCHEMA: dict[str, Any] = {
             ],
             "properties": {
                 "leads": _holder(
-                    "leads", "changes", "activities", "stage_transitions", items={"leads": LEAD}
+                    "leads", "changes", "activities", "stage_transitions", "consents", items={"leads": LEAD}
                 ),
                 "referrals": _holder("referrals", "partner_contacts"),
                 "api": _holder("webhook_deliveries", "idempotency_records"),

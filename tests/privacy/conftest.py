@@ -10,7 +10,8 @@ Jane Roe (jane.roe@subject.example, +1 555 0142, formerly +1 555 0199) is in Acm
 - an import file with her row beside Sam's, and a failed import row with her cells;
 - an invitation to her address; a saved lead-list search for her address;
 - a web-form submission that became lead A (posted fields, a custom answer, IP prefix, browser,
-  a page URL carrying her address) and a pending one posted with her old address;
+  a page URL carrying her address), its consent record, and a pending one posted with her old
+  address;
 - her browser's visitor id identified as lead A, with two page views (one URL names her);
 - e-mail events: a delivered and an opened message to her address (matched to lead A), and a
   click to her old address that arrived while no lead had it.
@@ -34,7 +35,7 @@ from capture.tracking.services import site_create
 from funnel.services import stage_move
 from funnel.stages import Stage
 from leads.imports.services import import_job_create
-from leads.models import ActivityKind, ImportRowError, SavedView
+from leads.models import ActivityKind, ConsentAction, ConsentRecord, ImportRowError, SavedView
 from leads.services import activity_log, lead_delete, lead_merge, lead_update
 from leadtrack.api.models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from leadtrack.tenancy.context import tenant_context
@@ -220,6 +221,15 @@ def _capture(org, *, lead_a, sam) -> FormSubmission:
         user_agent=USER_AGENT,
         embed="script",
         processed_at=now,
+    )
+    ConsentRecord.objects.create(
+        organization=org,
+        lead=lead_a,
+        action=ConsentAction.GIVEN,
+        text=CONSENT,
+        recorded_at=now,
+        via="form",
+        source=f"Web form “Contact us” on {submission.page_url}",
     )
     FormSubmission.objects.create(
         organization=org,

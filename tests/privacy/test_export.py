@@ -31,6 +31,7 @@ EXPECTED_COUNTS = {
     # Creation of A, B and C (C's moved to A by the merge), A → MQL.
     "leads.stage_transitions": 4,
     "leads.saved_views": 1,
+    "leads.consents": 1,
     # The submission that became lead A, and the pending one posted with the old address.
     "forms.submissions": 2,
     "tracking.visitors": 1,
@@ -61,7 +62,7 @@ def test_it_exports_every_record_of_the_subject_and_nothing_of_another_organizat
 
     jsonschema.validate(document, EXPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
     assert document["counts"] == EXPECTED_COUNTS
-    assert document["total_records"] == 27
+    assert document["total_records"] == 28
     assert document["subject"] == {
         "email": EMAIL,
         "lead_ids": sorted([world.lead_a, world.lead_b, world.lead_c]),

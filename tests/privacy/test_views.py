@@ -48,7 +48,7 @@ def test_it_downloads_the_subject_export(login, alice, world):
     assert response["Content-Disposition"] == 'attachment; filename="subject-export.json"'
     document = json.loads(response.content)
     assert document["subject"]["lead_ids"] == sorted([world.lead_a, world.lead_b, world.lead_c])
-    assert document["total_records"] == 27
+    assert document["total_records"] == 28
 
 
 def test_a_bad_address_is_a_field_error(login, alice, org):
@@ -103,7 +103,7 @@ def test_it_saves_retention_and_refuses_bad_values(login, alice, org):
 def test_the_commands_export_and_erase(tmp_path, org, world, capsys):
     out = tmp_path / "export.json"
     call_command("privacy_export", org="acme", email=EMAIL, output=str(out))
-    assert json.loads(out.read_text())["total_records"] == 27
+    assert json.loads(out.read_text())["total_records"] == 28
     with pytest.raises(CommandError, match="--yes"):
         call_command("privacy_erase", org="acme", email=EMAIL)
     with pytest.raises(CommandError, match="email"):
