@@ -1,4 +1,4 @@
-"""G3: SQL statements per API request, constant in the page size (authentication excluded).
+"""Performance: SQL statements per API request, constant in the page size (authentication excluded).
 
 Authentication is the key lookup, its last-used stamp and the tenant activation
 (``set_config``); savepoints are the test's own transaction nesting (in production
@@ -39,7 +39,7 @@ def test_the_lead_list_costs_the_same_few_statements_for_any_page_size(acme_api,
     filtered, _ = _statements(
         lambda: acme_api.get("/api/v1/leads/", {"page_size": 50, "stage": "lead", "q": "co"})
     )
-    print(f"\n[G3] lead list statements: page 5={counts[5]} page 50={counts[50]} filtered={len(filtered)}")
+    print(f"\n[perf] lead list statements: page 5={counts[5]} page 50={counts[50]} filtered={len(filtered)}")
     assert counts[5] == counts[50] <= 3
     assert len(filtered) <= 3
 
@@ -57,7 +57,7 @@ def test_lead_create_costs_four_statements_and_its_audit_row(acme_api, org):
     )
     assert response.status_code == 201
     audit = [sql for sql in statements if "audit_auditevent" in sql]
-    print(f"\n[G3] lead create statements={len(statements)} (audit={len(audit)})")
+    print(f"\n[perf] lead create statements={len(statements)} (audit={len(audit)})")
     assert len(audit) == 1, statements
     assert len(statements) - len(audit) <= 4, statements
 
@@ -69,5 +69,5 @@ def test_webhook_events_cost_no_sql_in_an_organization_without_endpoints(org):
     with CaptureQueriesContext(connection) as captured:
         for _ in range(3):
             assert emit(org.pk, "lead.updated", {"lead": {"id": 1}}) == []
-    print(f"\n[G3] after-commit webhook statements per write without endpoints={len(captured) / 3:g}")
+    print(f"\n[perf] after-commit webhook statements per write without endpoints={len(captured) / 3:g}")
     assert len(captured) == 0
