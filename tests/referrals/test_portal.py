@@ -243,7 +243,6 @@ def test_portal_and_partner_list_queries_do_not_grow_with_referrals(org, pat, mi
         submit(org, partnerco, program, email=f"p{n}@many{n}.example", company=f"Many {n}")
     many = counts()
     print(
-        f"\n[perf] queries portal home 1 vs 16 referrals={few[0]}/{many[0]}; "
-        f"partner list={few[1]}/{many[1]}"
+        f"\n[perf] queries portal home 1 vs 16 referrals={few[0]}/{many[0]}; partner list={few[1]}/{many[1]}"
     )
     assert few == many
