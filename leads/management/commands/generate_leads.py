@@ -55,6 +55,7 @@ from leads.models import (
 )
 from leads.regions import default_region_for
 from leads.rules import domain_from, lead_settings, normalize_email, segment_for
+from leads.services import default_lawful_basis
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Membership, Organization
@@ -469,6 +470,9 @@ class _LeadGenerator:
             "version": len(transitions),
             "deleted_at": None,
             "merged_into_id": None,
+            # Generated leads come from imports, the API and referrals: no consent box was ticked.
+            "lawful_basis": default_lawful_basis(consent=None),
+            "marketing_withdrawn_at": None,
         }
         return [lead[col] for col in self.lead_columns], transitions, activities
 
