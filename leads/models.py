@@ -218,6 +218,17 @@ class Lead(TenantModel):
     first_contacted_at = models.DateTimeField(null=True, blank=True)
     first_meeting_at = models.DateTimeField(null=True, blank=True)
 
+    # The de-duplication keys, lower-cased by the database. Row-level security only lets an index
+    # serve a condition whose functions are leakproof: lower() is not, so an index on lower(email)
+    # is never used under RLS and every duplicate check read all of a tenant's leads. Plain
+    # equality on these columns is leakproof, so their unique indexes serve the checks.
+    email_lower = models.GeneratedField(
+        expression=Lower("email"), output_field=models.CharField(max_length=254), db_persist=True
+    )
+    contact_name_lower = models.GeneratedField(
+        expression=Lower("contact_name"), output_field=models.CharField(max_length=200), db_persist=True
+    )
+
     # Full-text search over name, company and e-mail (its parts too, so "acme" finds
     # jane@acme.com). Built-in PostgreSQL: no extension needed on any server.
     search_vector = models.GeneratedField(
@@ -251,15 +262,12 @@ class Lead(TenantModel):
         constraints = [
             # De-duplication, enforced by the database (soft-deleted rows do not block).
             models.UniqueConstraint(
-                "organization",
-                Lower("email"),
+                fields=["organization", "email_lower"],
                 condition=Q(deleted_at__isnull=True) & ~Q(email=""),
                 name="lead_unique_email",
             ),
             models.UniqueConstraint(
-                "organization",
-                "domain",
-                Lower("contact_name"),
+                fields=["organization", "domain", "contact_name_lower"],
                 condition=Q(deleted_at__isnull=True) & ~Q(domain="") & ~Q(contact_name=""),
                 name="lead_unique_domain_contact",
             ),

@@ -12,7 +12,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funnel.models import StageTransition
@@ -121,20 +120,23 @@ def _check_relations(*, org: Organization, lead: Lead) -> None:
 
 def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
     """The live lead that ``lead`` would duplicate, with the reason, or None."""
-    # lower(...) = lower(...) matches the unique indexes' expressions (iexact would compile
-    # to UPPER() and scan the table).
+    # Each key repeats its unique index: the lower-cased columns (Lead.email_lower says why not
+    # lower() or iexact), and the "<> ''" conditions that imply the index's WHERE clause, without
+    # which PostgreSQL cannot use a partial index and reads every lead of the organization.
     conditions = []
     if lead.email:
-        conditions.append((Q(email_lower=lead.email.lower()), "e-mail"))
+        conditions.append((Q(email_lower=lead.email.lower()) & ~Q(email=""), "e-mail"))
     if lead.domain and lead.contact_name:
         conditions.append(
             (
-                Q(domain=lead.domain, contact_lower=lead.contact_name.lower()),
+                Q(domain=lead.domain, contact_name_lower=lead.contact_name.lower())
+                & ~Q(domain="")
+                & ~Q(contact_name=""),
                 "company domain and contact name",
             )
         )
     if lead.external_id:
-        conditions.append((Q(external_id=lead.external_id), "external id"))
+        conditions.append((Q(external_id=lead.external_id) & ~Q(external_id=""), "external id"))
     if not conditions:
         return None
     # One statement for all keys (a BitmapOr of their indexes), the first key in the order
@@ -145,7 +147,6 @@ def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
     )
     existing = (
         Lead.objects.filter(organization=org, deleted_at__isnull=True)
-        .alias(email_lower=Lower("email"), contact_lower=Lower("contact_name"))
         .filter(reduce(operator.or_, (condition for condition, _ in conditions)))
         .exclude(pk=lead.pk)
         .annotate(duplicate_rank=rank)

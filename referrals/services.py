@@ -205,11 +205,14 @@ def _find_conflict(
     *, org: Organization, referrer: Referrer, email: str, domain: str
 ) -> tuple[Lead | None, Referral | None, str]:
     """An open lead, or another referrer's active registration, with this e-mail or company domain."""
+    # Lead.email_lower and its unique index's condition: an index lookup under row-level security.
+    lead_match = Q(email_lower=email.lower()) & ~Q(email="")
     match = Q(email__iexact=email)
     if domain:
+        lead_match |= Q(domain=domain)
         match |= Q(domain=domain)
     lead = (
-        Lead.objects.filter(match, organization=org, deleted_at__isnull=True, stage__in=OPEN_STAGES)
+        Lead.objects.filter(lead_match, organization=org, deleted_at__isnull=True, stage__in=OPEN_STAGES)
         .order_by("created_at")
         .first()
     )
