@@ -43,6 +43,18 @@ def on_lead_created(sender, *, organization_id: int, lead_id: int, via: str = ""
     _queue(organization_id, lead_id, ScoreReason.LEAD_CREATED)
 
 
+def on_leads_created(sender, *, organization_id: int, lead_ids: list[int], via: str = "", **kwargs) -> None:
+    """A set-based write's leads: one Redis command for the batch (an import's are drained when its
+    leads_imported arrives, as for lead_created)."""
+    try:
+        if via == Via.IMPORT:
+            rescore_later(organization_id=organization_id, lead_ids=lead_ids, reason=ScoreReason.LEAD_CREATED)
+        else:
+            rescore_soon(organization_id=organization_id, lead_ids=lead_ids, reason=ScoreReason.LEAD_CREATED)
+    except Exception:
+        logger.exception("could not queue the rescoring of %s new leads", len(lead_ids))
+
+
 def on_leads_imported(sender, *, organization_id: int, **kwargs) -> None:
     try:
         rescore_pending(organization_id=organization_id, reason=ScoreReason.LEAD_CREATED)
@@ -63,6 +75,7 @@ def on_activity_logged(sender, *, organization_id: int, lead_id: int, **kwargs) 
 
 def connect() -> None:
     signals.lead_created.connect(on_lead_created, dispatch_uid="scoring_lead_created")
+    signals.leads_created.connect(on_leads_created, dispatch_uid="scoring_leads_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="scoring_lead_updated")
     signals.activity_logged.connect(on_activity_logged, dispatch_uid="scoring_activity_logged")
     signals.leads_imported.connect(on_leads_imported, dispatch_uid="scoring_leads_imported")

@@ -13,7 +13,7 @@ from leads import signals
 from leads.api.serializers import lead_instance_json
 from leads.models import Lead
 from leadtrack.api.models import WebhookEvent
-from leadtrack.api.services import emit
+from leadtrack.api.services import emit, subscribed
 from referrals import signals as referral_signals
 from referrals.models import Referral
 
@@ -56,6 +56,17 @@ def on_lead_created(sender, *, organization_id: int, lead_id: int, via: str, **k
     _emit_safely(organization_id, WebhookEvent.LEAD_CREATED, _lead_payload(organization_id, lead_id, via=via))
 
 
+def on_leads_created(sender, *, organization_id: int, lead_ids: list[int], via: str, **kwargs) -> None:
+    try:
+        if not subscribed(organization_id, WebhookEvent.LEAD_CREATED):
+            return
+    except Exception:
+        logger.exception("could not read the webhook subscriptions of organization %s", organization_id)
+        return
+    for lead_id in lead_ids:
+        on_lead_created(sender, organization_id=organization_id, lead_id=lead_id, via=via)
+
+
 def on_lead_updated(sender, *, organization_id: int, lead_id: int, via: str, changes=None, **kwargs) -> None:
     payload = _lead_payload(organization_id, lead_id, via=via, changes=changes or {})
     _emit_safely(organization_id, WebhookEvent.LEAD_UPDATED, payload)
@@ -95,6 +106,7 @@ def on_referral_status_changed(
 
 def connect() -> None:
     signals.lead_created.connect(on_lead_created, dispatch_uid="webhooks_lead_created")
+    signals.leads_created.connect(on_leads_created, dispatch_uid="webhooks_leads_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="webhooks_lead_updated")
     signals.lead_stage_changed.connect(on_lead_stage_changed, dispatch_uid="webhooks_lead_stage_changed")
     referral_signals.referral_created.connect(on_referral_created, dispatch_uid="webhooks_referral_created")

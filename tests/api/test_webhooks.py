@@ -104,6 +104,25 @@ def test_a_lead_created_through_the_api_is_delivered_signed(
     print("\n[webhooks] signature verified by the receiver=1 tampered accepted=0")
 
 
+def test_leads_created_by_the_bulk_import_path_are_each_delivered(
+    org, alice, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    """The set-based import announces its leads with one leads_created signal: still one
+    lead.created delivery per new lead, with the import as its channel."""
+    from leads.imports.services import leads_upsert_bulk
+
+    rows = [{"company": f"Bulk {n}", "email": f"bulk{n}@bulk{n}.example"} for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(org):
+        results = leads_upsert_bulk(org=org, actor=alice, rows=rows, via="import")
+    documents = [json.loads(request["body"]) for request in receiver.requests]
+    assert sorted(document["data"]["lead"]["id"] for document in documents) == sorted(
+        result.lead_id for result in results
+    )
+    assert {(document["event"], document["data"]["via"]) for document in documents} == {
+        ("lead.created", "import")
+    }
+
+
 def test_stage_changes_and_updates_are_events_too(
     acme_api, endpoint, receiver, django_capture_on_commit_callbacks
 ):
