@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 
 from leadtrack.api.throttling import parse_rate
+from leadtrack.redis_clients import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,7 @@ return counts
 @cache
 def _script(url: str):
     # Short timeouts: a Redis that hangs must not hold a visitor's post (it is accepted anyway).
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
-    return client.register_script(_INCREMENT)
+    return redis_client(url, timeout=0.25).register_script(_INCREMENT)
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,17 @@ import json
 from typing import Any
 
 import redis
-from django.conf import settings
+
+from leadtrack.redis_clients import shared_redis
 
 STREAM = "leadtrack:tracking:events"
 GROUP = "drain"
 # A pending entry idle this long belongs to a drain that died: another may take it.
 STALE_MS = 60_000
 
-_client: redis.Redis | None = None
-
 
 def client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return _client
+    return shared_redis(timeout=5)
 
 
 def append(events: list[dict[str, Any]]) -> None:

@@ -9,13 +9,12 @@ cleared only after the batch commits, so a killed worker leaves the ids for the 
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 import redis
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
 from leadtrack.celery import app
+from leadtrack.redis_clients import shared_redis
 from leadtrack.tenancy.context import current_organization
 from leadtrack.tenancy.models import Organization
 from leadtrack.tenancy.tasks import OrgTask
@@ -40,14 +39,7 @@ RETRY = {
 
 
 def _redis() -> redis.Redis:
-    return _client_for(settings.REDIS_URL)
-
-
-@cache
-def _client_for(url: str) -> redis.Redis:
-    # One client (and connection pool) per process: a new client per call opened a new TCP
-    # connection on every lead write. redis-py's pool starts afresh in a forked child.
-    return redis.Redis.from_url(url)
+    return shared_redis()
 
 
 def _pending_key(organization_id: int, reason: str) -> str:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import cache
 
-import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from leadtrack.api.authentication import ApiAccess
+from leadtrack.redis_clients import shared_redis
 
 _UNITS = {
     "s": 1,
@@ -52,14 +51,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _UNITS[unit.strip().lower()]
 
 
-@cache
-def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-@cache
 def _script():
-    return _client().register_script(_INCREMENT)
+    return shared_redis().register_script(_INCREMENT)
 
 
 @dataclass(frozen=True)
