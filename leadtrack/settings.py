@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -105,6 +106,9 @@ TEMPLATES = [
         },
     },
 ]
+# Widgets render through the project's templates, so templates/django/forms/ can override one
+# (the select, whose stock template costs two includes per option).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {"default": env.db_url_config(_database_url)}
 DATABASES["default"].update(
