@@ -221,12 +221,13 @@ class Lead(TenantModel):
     # The de-duplication keys, lower-cased by the database. Row-level security only lets an index
     # serve a condition whose functions are leakproof: lower() is not, so an index on lower(email)
     # is never used under RLS and every duplicate check read all of a tenant's leads. Plain
-    # equality on these columns is leakproof, so their unique indexes serve the checks.
+    # equality on these columns is leakproof, so their unique indexes serve the checks. Text, not
+    # varchar(n): lower() can lengthen a string ("İ" becomes two characters).
     email_lower = models.GeneratedField(
-        expression=Lower("email"), output_field=models.CharField(max_length=254), db_persist=True
+        expression=Lower("email"), output_field=models.TextField(), db_persist=True
     )
     contact_name_lower = models.GeneratedField(
-        expression=Lower("contact_name"), output_field=models.CharField(max_length=200), db_persist=True
+        expression=Lower("contact_name"), output_field=models.TextField(), db_persist=True
     )
 
     # Full-text search over name, company and e-mail (its parts too, so "acme" finds

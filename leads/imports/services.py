@@ -758,9 +758,13 @@ def column_of(job: ImportJob, field_name: str) -> str:
 
 
 def _original(job: ImportJob, cells: Sequence[Any]) -> dict[str, str]:
+    """The row as the file had it, for the error report. PostgreSQL text and jsonb cannot hold a
+    NUL character, so one shows as U+FFFD (the row's error says it contained a null character)."""
     headers = job.options["headers"]
     return {
-        header: "" if index >= len(cells) or cells[index] is None else str(cells[index])
+        header.replace("\x00", "\ufffd"): (
+            "" if index >= len(cells) or cells[index] is None else str(cells[index]).replace("\x00", "\ufffd")
+        )
         for index, header in enumerate(headers)
     }
 

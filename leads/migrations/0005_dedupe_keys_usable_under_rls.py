@@ -25,12 +25,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lead',
             name='contact_name_lower',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower('contact_name'), output_field=models.CharField(max_length=200)),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower('contact_name'), output_field=models.TextField()),
         ),
         migrations.AddField(
             model_name='lead',
             name='email_lower',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower('email'), output_field=models.CharField(max_length=254)),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower('email'), output_field=models.TextField()),
         ),
         migrations.AddConstraint(
             model_name='lead',

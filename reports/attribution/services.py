@@ -12,7 +12,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import connection, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -168,9 +167,9 @@ def email_events_record(
     unique = list({event.event_id: event for event in events}.values())
     recipients = {event.recipient for event in unique}
     leads = dict(
-        Lead.objects.filter(organization=org, deleted_at__isnull=True)
-        .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=recipients)
+        # Lead.email_lower with its unique index's condition: an index lookup under row-level security.
+        Lead.objects.filter(organization=org, deleted_at__isnull=True, email_lower__in=recipients)
+        .exclude(email="")
         .values_list("email_lower", "id")
     )
     with connection.cursor() as cursor:
