@@ -338,3 +338,20 @@ def test_a_large_file_dry_run_tries_the_first_rows_and_format_checks_the_rest(
     assert "checked for format errors only" in page.content.decode()
     job = _run(client, org, job, django_capture_on_commit_callbacks)
     assert (job.created_count, job.duplicate_count, job.error_count) == (597, 1, 2)
+
+
+def test_a_null_character_in_a_cell_is_a_row_error_not_a_failed_job(
+    org, mike, login, django_capture_on_commit_callbacks
+):
+    """PostgreSQL cannot store NUL in text or jsonb: the row is reported (its original cells with
+    U+FFFD in place of the NUL) and the rest of the file is imported."""
+    content = csv_bytes(
+        ["Company", "Email"], [["Good", "good@good.example"], ["Bad\x00Co", "bad@bad.example"]]
+    )
+    client = login(mike)
+    job = _run(client, org, _upload_and_map(client, org, content), django_capture_on_commit_callbacks)
+    assert (job.status, job.created_count, job.error_count) == (ImportJob.Status.DONE, 1, 1)
+    with tenant_context(org):
+        error = ImportRowError.objects.get(job=job)
+    assert (error.row_number, error.column, error.message) == (2, "Company", "Contains a null character.")
+    assert error.raw["Company"] == "Bad\ufffdCo"
