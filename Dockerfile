@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir --no-deps . \
 RUN useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "leadtrack.wsgi", "--preload", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "leadtrack.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -1130,8 +1130,6 @@ def main() -> int:
             str(config.workers),
             "--worker-class",
             "sync",
-            # As in the Procfile: the app is imported once and forked, so workers share its pages.
-            "--preload",
             "--graceful-timeout",
             "5",
             "--timeout",
