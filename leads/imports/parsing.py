@@ -212,6 +212,10 @@ def read_table(*, file_name: str, content: bytes) -> Table:
             raise ImportFileError(f"This is not a readable CSV file: {exc}.") from exc
     if header_row is None or not any(cell not in (None, "") for cell in header_row):
         raise ImportFileError("The file is empty.")
+    for position, cell in enumerate(header_row, start=1):
+        # The column names are stored with the job (text and jsonb cannot hold a NUL character).
+        if isinstance(cell, str) and "\x00" in cell:
+            raise ImportFileError(f"The name of column {position} contains a null character.")
     table = Table(
         headers=_unique_headers(list(header_row)),
         content=content,

@@ -173,6 +173,7 @@ def test_a_run_step_delivered_twice_imports_nothing_twice(org, mike):
         (b"", "The submitted file is empty."),
         (b"Company,Email\r\n", "no data rows"),
         (b"Company,Contact\r\nAcme,\x81\x8d\x8f\x90\r\n", "neither UTF-8 nor Windows-1252"),
+        (b"Company,a=\x00b\r\nAcme,x\r\n", "The name of column 2 contains a null character."),
     ],
 )
 def test_unreadable_uploads_get_a_form_error(org, mike, login, content, message):
