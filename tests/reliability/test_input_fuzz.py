@@ -432,8 +432,14 @@ def test_i5_the_parser_refuses_or_reads_any_bytes_whole(in_org):
     print(f"\n[I5] parser fuzz examples={accepted + refused:,} (accepted {accepted:,}, refused {refused:,})")
 
 
+# Derandomized, as the schema fuzz: the same 60 files on every run, so a CI failure reproduces.
+# Randomized runs found two NUL cases (fixed); the parser fuzz above explores with fresh seeds.
 @hypothesis_settings(
-    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(upload=hostile_files)
 def test_i5_fuzzed_uploads_never_500_and_never_import_part_of_a_refused_file(importer, org, mike, upload):
