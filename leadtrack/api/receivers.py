@@ -13,7 +13,7 @@ from leads import signals
 from leads.api.serializers import lead_instance_json
 from leads.models import Lead
 from leadtrack.api.models import WebhookEvent
-from leadtrack.api.services import emit, subscribed
+from leadtrack.api.services import emit, emit_many
 from referrals import signals as referral_signals
 from referrals.models import Referral
 
@@ -57,14 +57,16 @@ def on_lead_created(sender, *, organization_id: int, lead_id: int, via: str, **k
 
 
 def on_leads_created(sender, *, organization_id: int, lead_ids: list[int], via: str, **kwargs) -> None:
+    def build():
+        leads = Lead.objects.filter(organization_id=organization_id, pk__in=lead_ids).order_by("pk")
+        return [{"lead": lead_instance_json(lead), "via": via} for lead in leads]
+
     try:
-        if not subscribed(organization_id, WebhookEvent.LEAD_CREATED):
-            return
+        emit_many(organization_id, WebhookEvent.LEAD_CREATED, build)
     except Exception:
-        logger.exception("could not read the webhook subscriptions of organization %s", organization_id)
-        return
-    for lead_id in lead_ids:
-        on_lead_created(sender, organization_id=organization_id, lead_id=lead_id, via=via)
+        logger.exception(
+            "could not queue webhooks for %s new leads (organization %s)", len(lead_ids), organization_id
+        )
 
 
 def on_lead_updated(sender, *, organization_id: int, lead_id: int, via: str, changes=None, **kwargs) -> None:

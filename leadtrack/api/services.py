@@ -6,7 +6,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -188,6 +188,15 @@ def emit(organization_id: int, event: str, payload: PayloadSource) -> list[int]:
     called only when someone listens. Deliveries are sent by Celery after the
     surrounding transaction commits. Returns the delivery ids.
     """
+    return emit_many(organization_id, event, lambda: [payload() if callable(payload) else payload])
+
+
+def emit_many(
+    organization_id: int, event: str, payloads: Callable[[], Sequence[Mapping[str, Any]]]
+) -> list[int]:
+    """``emit`` for many events of one kind (a bulk import's new leads): the subscriptions and
+    endpoints are read once, ``payloads`` is called once (only when someone listens) and the
+    deliveries are written in one statement."""
     from leadtrack.api.tasks import deliver_webhook
 
     if not subscribed(organization_id, event):
@@ -201,11 +210,11 @@ def emit(organization_id: int, event: str, payload: PayloadSource) -> list[int]:
         )
         if not endpoints:
             return []
-        data = payload() if callable(payload) else payload
-        data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+        documents = [json.loads(json.dumps(data, cls=DjangoJSONEncoder)) for data in payloads()]
         deliveries = WebhookDelivery.objects.bulk_create(
             [
                 WebhookDelivery(organization=org, endpoint=endpoint, event=event, payload=data)
+                for data in documents
                 for endpoint in endpoints
             ]
         )

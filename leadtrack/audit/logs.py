@@ -1,6 +1,6 @@
 """One JSON object per log line, with the request's id, organization and principal (I7).
 
-``json.dumps`` already turns CR, LF and every other C0 control character into ``\\uXXXX``, so a
+``json.dumps`` already turns CR, LF and every other C0 control character into an escape (``\\u000a``), so a
 value cannot start a forged line. That is not enough for a person reading the *parsed* message
 (``jq -r``, a log viewer): a real ESC would again drive their terminal. So control characters
 (C0, DEL, C1, and the Unicode line/paragraph separators) in the message are first written as
@@ -47,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = "\n".join(
                 escape_controls(line) for line in self.formatException(record.exc_info).split("\n")
             )
-        # ensure_ascii: non-ASCII (incl. C1 controls a terminal may obey) leaves as \\uXXXX too.
+        # ensure_ascii: non-ASCII (incl. C1 controls a terminal may obey) leaves escaped too (``\\u009b``).
         return json.dumps(entry, ensure_ascii=True, default=str)
 
 
