@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator
+from django.db import transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils.translation import get_language
 from django_countries import countries
 
 from funnel.stages import Stage
@@ -44,12 +49,56 @@ def country_choices() -> list[tuple[str, str]]:
     return list(countries)
 
 
+@lru_cache(maxsize=32)
+def _country_options(language: str | None) -> tuple[tuple[str, str], ...]:
+    """``country_choices`` as shown in ``language``, kept: the names are translated and sorted."""
+    return tuple((str(code), str(name)) for code, name in countries)
+
+
+FILTER_OPTIONS_TTL_SECONDS = 300
+
+
+def _filter_options_key(organization_id: int) -> str:
+    return f"leads:filter-options:{organization_id}"
+
+
+def filter_options_cached(
+    *, organization_id: int, read: Callable[[], dict[str, list[tuple[int, str]]]]
+) -> dict[str, list[tuple[int, str]]]:
+    """The organization's relation filter options, ``read()`` on a miss.
+
+    Forgotten by leads/receivers.py when a row they list changes; the TTL bounds what a
+    change that sends no signal (a queryset ``update()``) can leave showing.
+    """
+    key = _filter_options_key(organization_id)
+    found = cache.get(key)
+    if found is None:
+        found = read()
+        cache.set(key, found, FILTER_OPTIONS_TTL_SECONDS)
+    return found
+
+
+def filter_options_forget(*, organization_id: int) -> None:
+    """Forget now and again once the change commits (a reader in between may have cached the old rows)."""
+    key = _filter_options_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def search_query(text: str) -> SearchQuery | None:
     """Prefix search on every word: "acm jan" finds Jane at Acme."""
     words = [w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w]
     if not words:
         return None
     return SearchQuery(" & ".join(f"{word}:*" for word in words[:8]), search_type="raw", config="simple")
+
+
+def _empty_options(field) -> list[tuple[object, str]]:
+    """The "any" and "none" options a filter's <select> starts with."""
+    head = [("", field.empty_label)] if field.empty_label is not None else []
+    if getattr(field, "null_label", None) is not None:
+        head.append((field.null_value, field.null_label))
+    return head
 
 
 class LeadFilter(FilterSet):
@@ -121,12 +170,26 @@ class LeadFilter(FilterSet):
     }
 
     def load_display_choices(self) -> None:
-        """Fill the relation filters' options of a page being rendered, in one statement.
+        """Fill the <select> options of a page being rendered (validation reads the fields' own choices).
 
-        A <select> reads its queryset when rendered, one statement per relation; here the
-        same querysets (the choices validation checks against) are read in one UNION ALL.
+        A <select> reads its queryset when rendered, one statement per relation; here the same
+        querysets (the ones validation checks against) are read in one UNION ALL, and kept
+        (``filter_options_cached``): every list and dashboard page shows them, and they change
+        only when a source, campaign, industry or membership does.
         """
-        shown = [name for name in self.RELATION_LABELS if name in self.filters and name in self.form.fields]
+        relations = filter_options_cached(organization_id=self.organization.pk, read=self._relation_options)
+        for name, found in relations.items():
+            if name in self.form.fields:
+                field = self.form.fields[name]
+                field.widget.choices = [*_empty_options(field), *found]
+        if "country" in self.form.fields:
+            # The same list as country_choices, kept per process and language, and handed to the
+            # renderer as it is: setting widget.choices would normalize ~250 pairs on every page.
+            field = self.form.fields["country"]
+            field.widget.display_options = (*_empty_options(field), *_country_options(get_language()))
+
+    def _relation_options(self) -> dict[str, list[tuple[int, str]]]:
+        """Every relation filter's (pk, label) options, sorted as shown, in one statement."""
         parts = [
             self.filters[name]
             .queryset.order_by()
@@ -136,22 +199,14 @@ class LeadFilter(FilterSet):
                 choice_sort=Cast(sort, CharField()),
             )
             .values_list("choice_of", "pk", "choice_label", "choice_sort")
-            for name in shown
-            for label, sort in [self.RELATION_LABELS[name]]
+            for name, (label, sort) in self.RELATION_LABELS.items()
         ]
-        if not parts:
-            return
-        options: dict[str, list[tuple[int, str]]] = {name: [] for name in shown}
+        options: dict[str, list[tuple[int, str]]] = {name: [] for name in self.RELATION_LABELS}
         for name, pk, label, _ in (
             parts[0].union(*parts[1:], all=True).order_by("choice_of", "choice_sort", "pk")
         ):
             options[name].append((pk, label))
-        for name, found in options.items():
-            field = self.form.fields[name]
-            head = [("", field.empty_label)] if field.empty_label is not None else []
-            if getattr(field, "null_label", None) is not None:
-                head.append((field.null_value, field.null_label))
-            field.widget.choices = [*head, *found]
+        return options
 
     def _local_midnight(self, value) -> datetime:
         # Dates are the organization's calendar days: [00:00 local, next 00:00 local).

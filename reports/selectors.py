@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Count, Model
-from django.db.models import Value as SqlValue
+from django.db import transaction
+from django.db.models import Count, Model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +57,31 @@ def report_settings_get(*, org: Organization) -> ReportSettings:
     """The organization's report settings (created with the defaults on first use)."""
     settings_row, _ = ReportSettings.objects.get_or_create(organization=org)
     return settings_row
+
+
+REPORT_SETTINGS_TTL_SECONDS = 300
+
+
+def _report_settings_key(organization_id: int) -> str:
+    return f"reports:settings:{organization_id}"
+
+
+def report_settings_cached(*, org: Organization) -> ReportSettings:
+    """``report_settings_get`` for computing metrics: every dashboard reads the row, and it
+    changes only on the settings page (receivers.py forgets it then). Edits read the row itself."""
+    key = _report_settings_key(org.pk)
+    found = cache.get(key)
+    if found is None:
+        found = report_settings_get(org=org)
+        cache.set(key, found, REPORT_SETTINGS_TTL_SECONDS)
+    return found
+
+
+def report_settings_forget(*, organization_id: int) -> None:
+    """Forget now and again once the change commits (a reader in between may have cached the old row)."""
+    key = _report_settings_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def _scope(
@@ -398,7 +424,7 @@ def metric_table(
     dimensions = _dimensions(group_by)
     grain = None if period == CUSTOM else period
     scope = _scope(org=org, date_from=date_from, date_to=date_to, filters=filters, as_of=as_of)
-    settings = report_settings_get(org=org)
+    settings = report_settings_cached(org=org)
     families = _families(chosen)
     snapshot_measures = snapshot_measures_read(chosen) if from_snapshots and as_of is None else None
     measured = _measure_rows(
@@ -636,17 +662,20 @@ class LatestRuns:
     newest: SnapshotRun | None  # the latest run in any state: a "recompute now" in progress
 
 
+# Both latest runs of one organization in one statement. Written out: every dashboard page reads
+# it, and the ORM spent more composing the union than PostgreSQL spent answering it.
+LATEST_RUNS_SQL = f"""
+(SELECT r.*, true AS latest_done FROM {SnapshotRun._meta.db_table} r
+ WHERE r.organization_id = %(org)s AND r.status = '{SnapshotRun.Status.DONE}'
+ ORDER BY r.finished_at DESC, r.queued_at DESC LIMIT 1)
+UNION ALL
+(SELECT r.*, false FROM {SnapshotRun._meta.db_table} r
+ WHERE r.organization_id = %(org)s ORDER BY r.queued_at DESC LIMIT 1)"""
+
+
 def snapshot_runs_latest(*, org: Organization) -> LatestRuns:
     """Both latest runs a dashboard page shows, in one statement."""
-    runs = SnapshotRun.objects.filter(organization=org)
-    done = (
-        runs.filter(status=SnapshotRun.Status.DONE)
-        .annotate(latest_done=SqlValue(True, output_field=BooleanField()))
-        .order_by("-finished_at", "-queued_at")[:1]
-    )
-    newest = runs.annotate(latest_done=SqlValue(False, output_field=BooleanField()))
-    newest = newest.order_by("-queued_at")[:1]
-    found = {run.latest_done: run for run in done.union(newest, all=True)}
+    found = {run.latest_done: run for run in SnapshotRun.objects.raw(LATEST_RUNS_SQL, {"org": org.pk})}
     return LatestRuns(done=found.get(True), newest=found.get(False))
 
 

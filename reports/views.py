@@ -550,7 +550,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Report settings saved.")
             return redirect("dashboards_settings", org_slug=org.slug)
-    return _page(request, "reports/settings.html", form=form)
+    return _page(request, "reports/settings.html", settings_form=form)
 
 
 @org_permission_required("reports.edit")

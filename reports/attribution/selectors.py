@@ -28,7 +28,7 @@ from reports import queries
 from reports.attribution.models import ENDPOINT_LOOKUP_SETTING, EmailEndpoint
 from reports.metrics import REGISTRY, Value
 from reports.periods import local_midnight
-from reports.selectors import report_settings_get
+from reports.selectors import report_settings_cached
 
 NO_TOUCHPOINT = "(no touchpoint)"
 NONE_LABEL = queries.NO_VALUE_LABEL
@@ -221,7 +221,7 @@ def attribution_table(
     Raises ValidationError (field errors) for an unknown model, conversion or dimension or a reversed range.
     """
     period = period_of(org=org, date_from=date_from, date_to=date_to)
-    settings = report_settings_get(org=org)
+    settings = report_settings_cached(org=org)
     credit_metric = REGISTRY[f"attribution_{model}"] if model in _WEIGHT else None
     found = _credit_rows(org=org, period=period, model=model, conversion=conversion, dimension=dimension)
     revenue_metric = REGISTRY["attributed_won_revenue"]
@@ -264,7 +264,7 @@ def campaign_returns(
     is listed (CAC "—"); a UTM campaign matching no Campaign has no spend ("—").
     """
     period = period_of(org=org, date_from=date_from, date_to=date_to)
-    settings = report_settings_get(org=org)
+    settings = report_settings_cached(org=org)
     found = {
         row["slice"]: row
         for row in _credit_rows(org=org, period=period, model=model, conversion="won", dimension="campaign")
@@ -328,7 +328,7 @@ def email_engagement(*, org: Organization, date_from: date, date_to: date) -> li
     e-mail service sent is matched to the organization's Campaign case-insensitively.
     """
     period = period_of(org=org, date_from=date_from, date_to=date_to)
-    settings = report_settings_get(org=org)
+    settings = report_settings_cached(org=org)
     found = _run(
         """
 WITH message AS (

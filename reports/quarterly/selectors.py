@@ -28,7 +28,7 @@ from leadtrack.tenancy.models import Organization
 from reports.metrics import REGISTRY
 from reports.quarterly.insights import executive_summary, key_insights
 from reports.quarterly.models import ReportNotes
-from reports.selectors import metric_table, reconciled_percentages, report_settings_get
+from reports.selectors import metric_table, reconciled_percentages, report_settings_cached
 
 FUNNEL_COUNTS = ("leads", "mqls", "sqls", "opportunities", "won")
 # The report's funnel rows: label, flow metric of the registry, measures it divides, benchmark setting.
@@ -354,7 +354,7 @@ def quarterly_report(*, org: Organization, quarter: Quarter, as_of: datetime | N
     Runs inside the organization's tenant context (a request, an OrgTask or ``tenant_context``).
     """
     as_of = as_of or timezone.now()
-    settings = report_settings_get(org=org)
+    settings = report_settings_cached(org=org)
     referral_sources = dict(
         Source.objects.filter(organization=org, is_referral=True).order_by("name").values_list("pk", "name")
     )

@@ -36,6 +36,41 @@ def _reps_see_all(org) -> None:
         LeadSettings.objects.update_or_create(organization=org, defaults={"reps_see_all_leads": True})
 
 
+class TestFilterOptionsStayCurrent:
+    """The filter selects' options are cached per organization: a change shows on the next page."""
+
+    def _options(self, client, name: str) -> list[str]:
+        field = client.get(LIST).context["filter_form"].fields[name]
+        return [str(label) for _, label in field.widget.choices]
+
+    def test_a_new_or_deleted_source_campaign_or_industry_shows_at_once(self, login, org, other_org, mike):
+        client = login(mike)
+        assert "Trade show" not in self._options(client, "source")  # the options are now cached
+        with tenant_context(org):
+            source = Source.objects.create(organization=org, name="Trade show")
+            Campaign.objects.create(organization=org, name="Autumn push")
+            Industry.objects.create(organization=org, name="Shipping")
+        with tenant_context(other_org):
+            Source.objects.create(organization=other_org, name="Their source")
+        assert "Trade show" in self._options(client, "source")
+        assert "Autumn push" in self._options(client, "campaign")
+        assert "Shipping" in self._options(client, "industry")
+        assert "Their source" not in self._options(client, "source")
+        with tenant_context(org):
+            source.delete()
+        assert "Trade show" not in self._options(client, "source")
+
+    def test_a_new_member_is_an_owner_option_and_a_partner_is_not(self, login, org, mike):
+        client = login(mike)
+        before = self._options(client, "owner")
+        add_member(org, UserFactory(full_name="Nora New"), Role.SALES_REP)
+        add_member(org, UserFactory(full_name="Pat Partner"), Role.PARTNER)
+        after = self._options(client, "owner")
+        assert "Nora New" not in before
+        assert "Nora New" in after
+        assert "Pat Partner" not in after
+
+
 class TestListAccess:
     @pytest.mark.parametrize("who", ["alice", "mike", "bob", "vera"])
     def test_every_internal_role_gets_the_list(self, request, login, who):
@@ -184,6 +219,7 @@ class TestNoNPlusOne:
     def test_the_query_count_does_not_grow_with_the_rows(self, login, org, mike, bob, url):
         client = login(mike)
         self._leads(org, bob, 2)
+        client.get(url)  # fills the caches (session, filter options) both counts then read from
         with CaptureQueriesContext(connection) as few:
             assert client.get(url).status_code == 200
         self._leads(org, bob, 25)

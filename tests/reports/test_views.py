@@ -175,6 +175,26 @@ def test_settings_form_saves_benchmarks(funnel, mike, login):
         assert float(report_settings_get(org=funnel.org).benchmark_lead_to_mql) == 45
 
 
+def test_a_saved_benchmark_is_on_the_funnel_at_once(funnel, mike, login):
+    """The dashboards read the settings row from a cache; saving the form must replace it."""
+    client = login(mike)
+    page = url("dashboards_funnel", funnel.org)
+
+    def lead_to_mql_benchmark() -> str:
+        return client.get(page).context["stages"][0]["benchmark"]
+
+    assert lead_to_mql_benchmark() == "30.0 %"  # the default, now cached
+    with tenant_context(funnel.org):
+        from reports.forms import ReportSettingsForm
+        from reports.selectors import report_settings_get
+
+        data = ReportSettingsForm(instance=report_settings_get(org=funnel.org)).initial
+    data = {k: v for k, v in data.items() if k not in ("id", "organization", "updated_at")}
+    data["benchmark_lead_to_mql"] = "45"
+    assert client.post(url("dashboards_settings", funnel.org), data).status_code == 302
+    assert lead_to_mql_benchmark() == "45.0 %"
+
+
 def test_live_today_counts_new_leads_and_moves_by_source_and_rep(org, mike, login):
     from funnel.services import stage_move
     from leads.models import Source
