@@ -204,11 +204,40 @@ class StageMoveForm(forms.Form):
     expected_stage = forms.ChoiceField(choices=Stage.choices, required=False, widget=forms.HiddenInput)
 
 
-class _LeadIdField(forms.TypedMultipleChoiceField):
-    """Lead ids posted by checkboxes: any positive integer is well-formed; visibility is checked later."""
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
+class _LeadVersionField(forms.MultipleChoiceField):
+    """Checkboxes posting "<lead id>:<version>", the version the page showed: a lead changed by someone
+    else since is then refused, not overwritten (D4). Cleans to {lead id: version}; any well-formed
+    pair passes here, visibility is checked later."""
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        for item in value:
+            if _is_number(str(item)):
+                # An id alone (a page rendered before versions were posted): without the version
+                # a change made since could be overwritten.
+                raise forms.ValidationError(
+                    "This page is out of date; reload it and select the leads again.", code="stale_page"
+                )
+            if not self.valid_value(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
 
     def valid_value(self, value: Any) -> bool:
-        return str(value).isdigit() and len(str(value)) < 19
+        lead_id, colon, version = str(value).partition(":")
+        return bool(colon) and _is_number(lead_id) and _is_number(version)
+
+    def clean(self, value: Any) -> dict[int, int]:
+        versions: dict[int, int] = {}
+        for item in super().clean(value):
+            lead_id, _, version = item.partition(":")
+            versions.setdefault(int(lead_id), int(version))
+        return versions
 
 
 class BulkActionForm(forms.Form):
@@ -217,7 +246,7 @@ class BulkActionForm(forms.Form):
     MAX_LEADS = 500
 
     action = forms.ChoiceField(choices=[(ASSIGN, "Assign owner"), (MOVE, "Move stage")])
-    lead = _LeadIdField(coerce=int)
+    lead = _LeadVersionField()
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
     to_stage = forms.ChoiceField(choices=[("", "—"), *Stage.choices], required=False, label="Stage")
     reason = forms.CharField(max_length=300, required=False)
@@ -232,11 +261,11 @@ class BulkActionForm(forms.Form):
         if not self.may_unassign:
             self.fields["owner"].empty_label = None
 
-    def clean_lead(self) -> list[int]:
-        ids = self.cleaned_data["lead"]
-        if len(ids) > self.MAX_LEADS:
+    def clean_lead(self) -> dict[int, int]:
+        versions = self.cleaned_data["lead"]
+        if len(versions) > self.MAX_LEADS:
             raise forms.ValidationError(f"Select at most {self.MAX_LEADS} leads at once.")
-        return ids
+        return versions
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -314,7 +314,8 @@ def lead_list_page(request: HttpRequest) -> HttpResponse:
 
 def _bulk_action(request: HttpRequest) -> HttpResponse:
     """Assign an owner or move the stage of the selected leads, one service call each;
-    a lead that cannot be changed is reported and never blocks the others."""
+    a lead that cannot be changed is reported and never blocks the others. Each lead is
+    changed only at the version the page showed (D4): one changed since is refused."""
     org, membership = request.organization, request.membership
     if not role_can(membership.role, "leads.edit"):
         raise PermissionDenied
@@ -324,7 +325,8 @@ def _bulk_action(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect(back)
     data = form.cleaned_data
-    ids = list(dict.fromkeys(data["lead"]))
+    versions: dict[int, int] = data["lead"]
+    ids = list(versions)
     found = {
         lead.pk: lead for lead in lead_visible_queryset(org=org, membership=membership).filter(pk__in=ids)
     }
@@ -339,7 +341,13 @@ def _bulk_action(request: HttpRequest) -> HttpResponse:
             continue
         try:
             if data["action"] == BulkActionForm.ASSIGN:
-                lead_update(org=org, actor=request.user, lead_id=lead.pk, data={"owner": data["owner"]})
+                lead_update(
+                    org=org,
+                    actor=request.user,
+                    lead_id=lead.pk,
+                    data={"owner": data["owner"]},
+                    expected_version=versions[lead.pk],
+                )
             else:
                 stage_move(
                     org=org,
@@ -348,7 +356,10 @@ def _bulk_action(request: HttpRequest) -> HttpResponse:
                     to_stage=data["to_stage"],
                     reason=data["reason"],
                     amount=data["amount"],
+                    expected_version=versions[lead.pk],
                 )
+        except StaleLeadError:
+            refused.append(f"{lead}: changed by someone else since you loaded the page; reload and try again")
         except ValidationError as exc:
             refused.append(f"{lead}: {' '.join(exc.messages)}")
         except LeadError as exc:

@@ -409,7 +409,8 @@ class BulkRequestSerializer(StrictSerializer):
         help_text=(
             "Leads as in a create, except: industry, source and campaign by name (created when missing), "
             "owner by e-mail. With the import scope also stage, created_at, reached_mql_at, reached_sql_at, "
-            "reached_opportunity_at, closed_at and close_reason."
+            "reached_opportunity_at, closed_at and close_reason. Optional `version`: the lead's `version` as "
+            "you read it; see the endpoint."
         ),
     )
     match_on = serializers.ListField(

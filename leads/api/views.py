@@ -333,7 +333,13 @@ class LeadBulkApi(LeadApiBase):
         description=(
             "Create or update many leads: an item matching a live lead by `match_on` updates it, "
             "otherwise it is created; one result per item, in order. A bad item does not stop the "
-            "others unless `all_or_nothing`. Stage and dates need a key with the `import` scope."
+            "others unless `all_or_nothing`. Stage and dates need a key with the `import` scope.\n\n"
+            "Lost updates: an item may carry `version`, the lead's version as you read it (its `version` "
+            "field, the number in its ETag). It then updates its matched lead only if that is still the "
+            "lead's version; otherwise its result is `error` with `errors.version` (and the lead's "
+            "`lead_id`) and the lead is not changed: read it again and retry. An item with `version` that "
+            "matches no live lead is an `error` on `version` too, never a new lead. Items without "
+            "`version` update the matched lead whatever it holds now (last write wins)."
         ),
     )
     def post(self, request: Request) -> Response:

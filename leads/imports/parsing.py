@@ -49,6 +49,9 @@ DATE_FIELDS = ("created_at", "reached_mql_at", "reached_sql_at", "reached_opport
 MONEY_FIELDS = ("expected_amount", "won_amount", "value_12m")
 NAMED_MODELS: dict[str, type] = {"industry": Industry, "source": Source, "campaign": Campaign}
 TEXT_FIELDS = ("company", "contact_name", "phone", "job_title", "external_id", "notes", "close_reason")
+# Not a lead value but the lead's version as the caller read it (the REST bulk endpoint): a matched
+# lead is updated only at that version. No file column maps to it.
+VERSION_FIELD = "version"
 
 # PostgreSQL integer / bigint limits (employees; money in minor units).
 MAX_INT = 2**31 - 1
@@ -509,12 +512,14 @@ def guess_channel(name: str) -> str:
 class ParsedRow:
     """A row turned into lead values. ``values`` hold LEAD_WRITABLE_FIELDS (industry, source and campaign
     as names, owner as a User); ``history`` the stage, dates and close reason; ``derived`` what
-    leads.rules computes from them (normalized e-mail, domain, region, segment, currency)."""
+    leads.rules computes from them (normalized e-mail, domain, region, segment, currency);
+    ``expected_version`` the matched lead's version the row was written against, if it says."""
 
     values: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    expected_version: int | None = None
 
     def add_error(self, field_name: str, message: str) -> None:
         self.errors.setdefault(field_name, []).append(message)
@@ -627,7 +632,12 @@ class RowParser:
                 value = as_text(value)
                 if not value:
                     continue
-            if name not in _IMPORT_FIELD_SET:
+            if name == VERSION_FIELD:
+                try:
+                    row.expected_version = parse_int(value)
+                except CellError as exc:
+                    row.add_error(name, str(exc))
+            elif name not in _IMPORT_FIELD_SET:
                 row.add_error(name, "Unknown field.")
             elif isinstance(value, str) and "\x00" in value:
                 row.add_error(name, "Contains a null character.")

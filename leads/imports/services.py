@@ -7,8 +7,9 @@ Two paths with the same results for the same rows:
 - ``leads_upsert_bulk``: the same RowParser per row, then COPY into a temporary staging
   table and one set-based INSERT … SELECT with de-duplication against existing leads
   (the keys of leads.services.duplicate_of) and the creation transitions written
-  set-based. Rows that update an existing lead or carry history go through the
-  per-row path, so the stage rules still live in one place.
+  set-based. Rows that update an existing lead, carry history or carry the version they
+  expect go through the per-row path, so the stage rules and the version check (a row never
+  overwrites a lead changed since its writer read it) still live in one place.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from leads.imports.parsing import (
     record_identity_keys,
 )
 from leads.models import INBOUND_CHANNELS, REFERRAL_CHANNELS, ImportJob, ImportRowError, Lead, Source, Via
-from leads.services import DuplicateLeadError, LeadError, lead_create, lead_update
+from leads.services import DuplicateLeadError, LeadError, StaleLeadError, lead_create, lead_update
 from leadtrack.accounts.models import User
 from leadtrack.audit.models import Action
 from leadtrack.audit.services import Event, audit_record_many
@@ -270,15 +271,53 @@ def _upsert_one(
     match_on: Sequence[str],
     resolver: NameResolver,
 ) -> RowResult:
-    """One parsed, valid row through leads.services (and the stage service for history)."""
+    """One parsed, valid row through leads.services (and the stage service for history).
+
+    The only place an import row updates an existing lead, for both paths. A row with an
+    ``expected_version`` updates its matched lead only at that version (lead_update checks it
+    under the row lock); otherwise, or when it matches no live lead, the row is an error on
+    ``version`` and nothing is written.
+    """
     # Names are resolved (and created) outside the row's savepoint: a rolled-back row must not
     # take a source that later rows reuse with it.
     values = _service_values(row, resolver)
     try:
         existing = _match_existing(org=org, row=row, match_on=match_on)
+        if existing is None and row.expected_version is not None:
+            # A version means "update what I read": creating instead would bring back a lead
+            # deleted or merged away since.
+            return RowResult(
+                index=index,
+                status=ERROR,
+                errors={
+                    "version": [
+                        "No live lead matches this row by match_on; a version is only for updating a lead."
+                    ]
+                },
+            )
         if existing is not None:
-            with transaction.atomic():
-                lead = lead_update(org=org, actor=actor, lead_id=existing.pk, data=values, via=via)
+            try:
+                with transaction.atomic():
+                    lead = lead_update(
+                        org=org,
+                        actor=actor,
+                        lead_id=existing.pk,
+                        data=values,
+                        expected_version=row.expected_version,
+                        via=via,
+                    )
+            except StaleLeadError:
+                return RowResult(
+                    index=index,
+                    status=ERROR,
+                    lead_id=existing.pk,
+                    errors={
+                        "version": [
+                            f"Lead {existing.pk} changed since version {row.expected_version}; "
+                            "this row was not written. Read the lead again and retry."
+                        ]
+                    },
+                )
             return RowResult(index=index, status=UPDATED, lead_id=lead.pk)
         with transaction.atomic():
             lead = lead_create(
@@ -364,6 +403,10 @@ def leads_upsert(
     - A row matching a live lead on a ``match_on`` key (external id, then e-mail) updates it
       ("updated"); ``match_on=()`` never updates. A row that would duplicate a live lead by
       leads.services.duplicate_of is not written ("duplicate", ``lead_id`` of the existing lead).
+    - A row with ``version`` (the lead's version as its writer read it) updates its matched lead only
+      if that is still the lead's version; else, or if it matches no live lead, the row is an error
+      on ``version`` (``lead_id`` of the lead when one matched) and nothing is written. Rows without
+      ``version`` update whatever the lead holds now.
     - Two rows of the same batch with the same key: the later one is an error naming its row.
     - ``allow_history``: rows may carry stage, created_at, reached_*_at, closed_at and
       close_reason; the stage service writes the transitions dated as given (new leads only).
@@ -612,21 +655,23 @@ def leads_upsert_bulk(
     by_index: dict[int, RowResult] = dict(failed)
     try:
         with transaction.atomic():
+            # A row that expects a version is an update (or an error when nothing matches it):
+            # it never takes the insert, which would create where the per-row path refuses.
+            per_row_only = {
+                index
+                for index, row in enumerate(parsed)
+                if index not in failed and (row.carries_history or row.expected_version is not None)
+            }
             candidates = {
                 index: row
                 for index, row in enumerate(parsed)
-                if index not in failed and not row.carries_history
+                if index not in failed and index not in per_row_only
             }
             inserted, handed_over = _insert_set_based(
                 org=org, actor=actor, candidates=candidates, via=via, match_on=match_on, resolver=resolver
             )
             by_index.update(inserted)
-            per_row = sorted(
-                {
-                    *handed_over,
-                    *(i for i, row in enumerate(parsed) if i not in failed and row.carries_history),
-                }
-            )
+            per_row = sorted({*handed_over, *per_row_only})
             for index in per_row:
                 by_index[index] = _upsert_one(
                     org=org,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from funnel.models import StageTransition
+from leads.imports.services import FAST_PATH_MIN_ROWS
 from leads.models import Lead, Source
+from leads.services import lead_update
 from leadtrack.tenancy.context import tenant_context
 from tests.factories import make_lead
 
@@ -119,3 +121,72 @@ def test_a_thousand_leads_in_one_call(acme_api, org):
     assert summary == {"created": 1000, "updated": 0, "duplicate": 0, "error": 0}
     again = acme_api.post("/api/v1/leads/bulk/", {"items": items[:10]}, format="json").json()["summary"]
     assert again["updated"] + again["duplicate"] == 10
+
+
+def _change_as_another_user(org, lead, user) -> None:
+    with tenant_context(org):
+        lead_update(org=org, actor=user, lead_id=lead.pk, data={"phone": "+1 555 0100"})
+
+
+def test_an_item_with_a_stale_version_is_a_conflict_and_the_lead_is_not_changed(acme_api, org, alice):
+    lead = make_lead(org, company="Initech", email="peter@initech.example")
+    read = acme_api.get(f"/api/v1/leads/{lead.pk}/").json()["version"]
+    _change_as_another_user(org, lead, alice)
+    item = {"email": "peter@initech.example", "company": "Initech Ltd", "version": read}
+    response = acme_api.post("/api/v1/leads/bulk/", {"items": [item, {"company": "New Co"}]}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["results"][0] == {
+        "index": 0,
+        "status": "error",
+        "lead_id": lead.pk,
+        "errors": {
+            "version": [
+                f"Lead {lead.pk} changed since version {read}; this row was not written. "
+                "Read the lead again and retry."
+            ]
+        },
+    }
+    assert body["summary"] == {"created": 1, "updated": 0, "duplicate": 0, "error": 1}
+    with tenant_context(org):
+        kept = Lead.objects.get(pk=lead.pk)
+    assert (kept.company, kept.phone, kept.version) == ("Initech", "+1 555 0100", read + 1)
+    # Read again: the current version updates.
+    current = acme_api.get(f"/api/v1/leads/{lead.pk}/").json()["version"]
+    again = acme_api.post("/api/v1/leads/bulk/", {"items": [{**item, "version": current}]}, format="json")
+    assert again.json()["results"][0]["status"] == "updated"
+    with tenant_context(org):
+        assert Lead.objects.values_list("company", "version").get(pk=lead.pk) == ("Initech Ltd", current + 1)
+    print(
+        f"\n[D4] API bulk upsert, per-row path: stale version {read} → error on version, lead kept; "
+        "current version → updated"
+    )
+
+
+def test_a_large_batch_takes_the_set_based_path_and_never_overwrites_a_stale_lead(acme_api, org, alice):
+    stale = make_lead(org, company="Stale", external_id="ext-stale")
+    fresh = make_lead(org, company="Fresh", external_id="ext-fresh")
+    _change_as_another_user(org, stale, alice)
+    items = [{"company": f"Set {n}", "email": f"set{n}@bulk.example"} for n in range(FAST_PATH_MIN_ROWS)]
+    items[100] = {"external_id": "ext-stale", "company": "Stale overwritten", "version": 1}
+    items[200] = {"external_id": "ext-fresh", "company": "Fresh updated", "version": 1}
+    response = acme_api.post("/api/v1/leads/bulk/", {"items": items}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["summary"] == {"created": FAST_PATH_MIN_ROWS - 2, "updated": 1, "duplicate": 0, "error": 1}
+    conflict = body["results"][100]
+    assert (conflict["index"], conflict["status"], conflict["lead_id"], list(conflict["errors"])) == (
+        100,
+        "error",
+        stale.pk,
+        ["version"],
+    )
+    assert body["results"][200]["status"] == "updated"
+    with tenant_context(org):
+        assert Lead.objects.values_list("company", "version").get(pk=stale.pk) == ("Stale", 2)
+        assert Lead.objects.values_list("company", "version").get(pk=fresh.pk) == ("Fresh updated", 2)
+        assert Lead.objects.count() == FAST_PATH_MIN_ROWS
+    print(
+        f"\n[D4] API bulk upsert, set-based path ({len(items)} items): 1 stale matched item → error on "
+        f"version, lead kept at version 2; {body['summary']}"
+    )

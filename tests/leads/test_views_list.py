@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from funnel.services import stage_move
 from funnel.stages import Stage
 from leads import views
 from leads.models import Campaign, Industry, Lead, LeadSettings, SavedView, Source
-from leads.services import lead_create
+from leads.services import lead_create, lead_update
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.roles import Role
 from tests.factories import UserFactory, add_member, make_lead
@@ -29,6 +30,19 @@ def _listed(response) -> list[int]:
 
 def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _selected(org, *leads) -> list[str]:
+    """The checkbox values a freshly loaded list page posts for these leads: "<id>:<version>"."""
+    with tenant_context(org):
+        versions = dict(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("pk", "version"))
+    return [f"{lead.pk}:{versions.get(lead.pk, lead.version)}" for lead in leads]
+
+
+def _checkboxes(response) -> dict[int, str]:
+    """{lead id: value} of the list page's selection checkboxes, as the browser would post them."""
+    values = re.findall(r'name="lead" value="([^"]*)"', response.content.decode())
+    return {int(value.partition(":")[0]): value for value in values}
 
 
 def _reps_see_all(org) -> None:
@@ -305,7 +319,7 @@ class TestBulkActions:
     def test_a_manager_assigns_an_owner_to_the_selected_leads(self, login, org, mike, bob):
         leads = [make_lead(org, company=f"Co {n}") for n in range(3)]
         response = login(mike).post(
-            f"{LIST}?stage=lead", {"action": "assign", "owner": bob.pk, "lead": [leads[0].pk, leads[1].pk]}
+            f"{LIST}?stage=lead", {"action": "assign", "owner": bob.pk, "lead": _selected(org, *leads[:2])}
         )
         assert response.status_code == 302 and response["Location"] == f"{LIST}?stage=lead"
         assert _messages(response) == ["2 assigned."]
@@ -319,7 +333,7 @@ class TestBulkActions:
             stage_move(org=org, actor=None, lead_id=leads[3].pk, to_stage=Stage.SQL)
         foreign = make_lead(other_org, company="Theirs")
         response = login(mike).post(
-            LIST, {"action": "move", "to_stage": "mql", "lead": [lead.pk for lead in leads] + [foreign.pk]}
+            LIST, {"action": "move", "to_stage": "mql", "lead": _selected(org, *leads, foreign)}
         )
         (message,) = _messages(response)
         assert (
@@ -331,7 +345,9 @@ class TestBulkActions:
 
     def test_requirements_of_the_target_stage_are_reported_per_lead(self, login, org, mike):
         lead = make_lead(org, company="Needs reason")
-        response = login(mike).post(LIST, {"action": "move", "to_stage": "disqualified", "lead": [lead.pk]})
+        response = login(mike).post(
+            LIST, {"action": "move", "to_stage": "disqualified", "lead": _selected(org, lead)}
+        )
         assert _messages(response) == ["0 moved, 1 refused: Needs reason: Say why the lead is disqualified."]
 
     def test_a_rep_cannot_touch_a_colleagues_lead_or_give_leads_away(self, login, org, bob, mike):
@@ -339,34 +355,99 @@ class TestBulkActions:
         theirs = make_lead(org, company="Mike's", owner=mike)
         mine = make_lead(org, company="Bob's", owner=bob)
         client = login(bob)
-        response = client.post(LIST, {"action": "move", "to_stage": "mql", "lead": [theirs.pk, mine.pk]})
+        response = client.post(
+            LIST, {"action": "move", "to_stage": "mql", "lead": _selected(org, theirs, mine)}
+        )
         assert _messages(response) == ["1 moved, 1 refused: Mike's: you may not edit it."]
-        response = client.post(LIST, {"action": "assign", "owner": mike.pk, "lead": [mine.pk]})
+        response = client.post(LIST, {"action": "assign", "owner": mike.pk, "lead": _selected(org, mine)})
         assert "Select a valid choice" in _messages(response)[-1]
-        response = client.post(LIST, {"action": "assign", "owner": "", "lead": [mine.pk]})
+        response = client.post(LIST, {"action": "assign", "owner": "", "lead": _selected(org, mine)})
         assert _messages(response)[-1] == "Choose the new owner."
 
     def test_a_viewer_is_refused(self, login, org, vera):
         lead = make_lead(org)
         assert (
-            login(vera).post(LIST, {"action": "move", "to_stage": "mql", "lead": [lead.pk]}).status_code
+            login(vera)
+            .post(LIST, {"action": "move", "to_stage": "mql", "lead": _selected(org, lead)})
+            .status_code
             == 403
         )
 
     @pytest.mark.parametrize(
         "data",
         [
-            {"action": "explode", "lead": ["1"]},
+            {"action": "explode", "lead": ["1:1"]},
             {"action": "move", "lead": ["abc"], "to_stage": "mql"},
-            {"action": "move", "lead": ["99999999999999999999999"], "to_stage": "mql"},
+            {"action": "move", "lead": ["1:abc"], "to_stage": "mql"},
+            {"action": "move", "lead": ["1:"], "to_stage": "mql"},
+            {"action": "move", "lead": ["1:1:1"], "to_stage": "mql"},
+            {"action": "move", "lead": ["99999999999999999999999:1"], "to_stage": "mql"},
             {"action": "move", "to_stage": "mql"},
-            {"action": "move", "lead": ["1"], "to_stage": "nowhere"},
-            {"action": "move", "lead": ["1"], "to_stage": "opportunity", "amount": "lots"},
+            {"action": "move", "lead": ["1:1"], "to_stage": "nowhere"},
+            {"action": "move", "lead": ["1:1"], "to_stage": "opportunity", "amount": "lots"},
         ],
     )
     def test_bad_input_is_reported_never_a_500(self, login, org, mike, data):
         response = login(mike).post(LIST, data)
         assert response.status_code == 302 and _messages(response)
+
+    @pytest.mark.parametrize("action", ["assign", "move"])
+    def test_a_lead_changed_since_the_page_loaded_is_refused_and_the_others_go_through(
+        self, login, org, alice, mike, bob, action
+    ):
+        stale = make_lead(org, company="Stale Co")
+        fresh = make_lead(org, company="Fresh Co")
+        client = login(mike)
+        boxes = _checkboxes(client.get(LIST))
+        assert boxes[stale.pk] == f"{stale.pk}:1"
+        # Another user changes one of the leads while the page is open.
+        with tenant_context(org):
+            if action == "assign":
+                lead_update(org=org, actor=alice, lead_id=stale.pk, data={"owner": alice})
+            else:
+                stage_move(org=org, actor=alice, lead_id=stale.pk, to_stage=Stage.MQL)
+            after_other = Lead.objects.values("owner_id", "stage", "version").get(pk=stale.pk)
+        response = client.post(
+            LIST,
+            {
+                "action": action,
+                "owner": bob.pk,
+                "to_stage": "sql",
+                "lead": [boxes[stale.pk], boxes[fresh.pk]],
+            },
+        )
+        verb = "assigned" if action == "assign" else "moved"
+        assert _messages(response) == [
+            f"1 {verb}, 1 refused: Stale Co: changed by someone else since you loaded the page; "
+            "reload and try again."
+        ]
+        with tenant_context(org):
+            assert Lead.objects.values("owner_id", "stage", "version").get(pk=stale.pk) == after_other
+            changed = Lead.objects.values("owner_id", "stage", "version").get(pk=fresh.pk)
+        wanted = {"owner_id": bob.pk} if action == "assign" else {"stage": "sql"}
+        assert changed == {**changed, **wanted, "version": 2}
+        # Reloaded, the page shows the new version and the same action goes through.
+        again = client.post(
+            LIST,
+            {
+                "action": action,
+                "owner": bob.pk,
+                "to_stage": "sql",
+                "lead": [_checkboxes(client.get(LIST))[stale.pk]],
+            },
+        )
+        assert _messages(again) == [f"1 {verb}."]
+        print(
+            f"\n[D4] lead list bulk {action}: 1 of 2 selected changed by another user after the page loaded "
+            f"→ refused and reported, left at version {after_other['version']}; the other {verb}"
+        )
+
+    def test_ids_without_versions_are_refused_as_an_out_of_date_page(self, login, org, mike, bob):
+        lead = make_lead(org, company="Old page")
+        response = login(mike).post(LIST, {"action": "assign", "owner": bob.pk, "lead": [str(lead.pk)]})
+        assert _messages(response) == ["This page is out of date; reload it and select the leads again."]
+        with tenant_context(org):
+            assert Lead.objects.values_list("owner_id", "version").get(pk=lead.pk) == (None, 1)
 
 
 class TestBoard:

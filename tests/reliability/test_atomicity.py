@@ -177,7 +177,7 @@ def test_d5_the_list_bulk_action_fails_half_way(org, mike, bob, login):
     with mock.patch.object(views, "lead_update", failing):
         response = client.post(
             reverse("lead_list", kwargs={"org_slug": org.slug}),
-            {"action": "assign", "owner": bob.pk, "lead": [lead.pk for lead in leads]},
+            {"action": "assign", "owner": bob.pk, "lead": [f"{lead.pk}:{lead.version}" for lead in leads]},
         )
     assert failing.calls["n"] == 4 and response.status_code == 500
     with tenant_context(org):

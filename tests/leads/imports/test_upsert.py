@@ -10,6 +10,7 @@ from funnel.models import StageTransition
 from funnel.stages import Stage
 from leads.imports.services import RowResult, leads_upsert, leads_upsert_bulk
 from leads.models import Industry, Lead, Source, Via
+from leads.services import lead_update
 from tests.factories import make_lead
 from tests.leads.imports.helpers import SALESFORCE_HEADERS, salesforce_rows
 
@@ -97,6 +98,52 @@ def test_update_mode_updates_the_lead_matched_on_external_id_then_email(in_org, 
     assert results[0].status == "updated" and results[0].lead_id == lead.pk
     lead.refresh_from_db()
     assert (lead.company, lead.job_title) == ("Firm 0", "CEO")
+
+
+@UPSERTS
+def test_a_row_with_a_stale_version_is_a_conflict_and_leaves_the_lead_as_it_is(in_org, alice, upsert):
+    stale = make_lead(in_org, company="Stale", email="pat0@firm0.example")
+    fresh = make_lead(in_org, company="Fresh", external_id="X-1")
+    unversioned = make_lead(in_org, company="Unversioned", email="pat3@firm3.example")
+    lead_update(org=in_org, actor=alice, lead_id=stale.pk, data={"job_title": "CTO"})  # → version 2
+    rows = _rows(4, job_title="CEO")
+    rows[0]["version"] = 1
+    rows[1] |= {"external_id": "X-1", "version": "1"}
+    rows[2]["version"] = 1  # matches no lead
+    results = upsert(org=in_org, actor=None, rows=rows, via=Via.API)
+    assert results[0] == RowResult(
+        index=0,
+        status="error",
+        lead_id=stale.pk,
+        errors={
+            "version": [
+                f"Lead {stale.pk} changed since version 1; this row was not written. "
+                "Read the lead again and retry."
+            ]
+        },
+    )
+    assert (results[1].status, results[1].lead_id) == ("updated", fresh.pk)
+    assert (results[2].status, results[2].lead_id, list(results[2].errors)) == ("error", None, ["version"])
+    assert (results[3].status, results[3].lead_id) == ("updated", unversioned.pk)
+    kept = Lead.objects.get(pk=stale.pk)
+    assert (kept.company, kept.job_title, kept.version) == ("Stale", "CTO", 2)
+    assert Lead.objects.values_list("company", "job_title", "version").get(pk=fresh.pk) == (
+        "Firm 1",
+        "CEO",
+        2,
+    )
+    assert Lead.objects.count() == 3
+    print(
+        f"\n[D4] leads_upsert ({upsert.__name__}): stale version → error on version, lead kept at version 2"
+    )
+
+
+@pytest.mark.parametrize("version", ["two", -1, True, 2.5])
+def test_a_version_that_is_not_a_whole_number_is_an_error_on_it(in_org, version):
+    make_lead(in_org, company="Kept", email="pat0@firm0.example")
+    [result] = leads_upsert(org=in_org, actor=None, rows=_rows(1, version=version), via=Via.API)
+    assert result.status == "error" and list(result.errors) == ["version"]
+    assert Lead.objects.get().company == "Kept"
 
 
 @UPSERTS
