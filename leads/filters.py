@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from uuid import uuid4
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
@@ -78,11 +79,39 @@ def filter_options_cached(
     return found
 
 
+def _filter_options_version_key(organization_id: int) -> str:
+    return f"leads:filter-options-version:{organization_id}"
+
+
+def filter_options_version(*, organization_id: int) -> str:
+    """A token naming the state of the organization's filter options; ``filter_options_forget``
+    replaces it. What is built from the options and kept (a rendered filter bar) has it in its key."""
+    key = _filter_options_version_key(organization_id)
+    token = cache.get(key)
+    if token is None:
+        token = uuid4().hex
+        if not cache.add(key, token, None):  # another process named the state first
+            token = cache.get(key) or token
+    return token
+
+
 def filter_options_forget(*, organization_id: int) -> None:
-    """Forget now and again once the change commits (a reader in between may have cached the old rows)."""
-    key = _filter_options_key(organization_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    """Forget now and again once the change commits (a reader in between may have cached the old rows).
+
+    The version becomes a new random token rather than a count: a count lost with its key (an
+    eviction) would start again and name old fragments as current.
+    """
+    options_key, version_key = (
+        _filter_options_key(organization_id),
+        _filter_options_version_key(organization_id),
+    )
+
+    def forget() -> None:
+        cache.delete(options_key)
+        cache.set(version_key, uuid4().hex, None)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def search_query(text: str) -> SearchQuery | None:

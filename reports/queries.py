@@ -15,6 +15,7 @@ keeps counting as having reached its stages, and a skip counts as reached.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +28,7 @@ from django_countries import countries
 from funnel.stages import Stage
 from leads.models import ChannelType, Segment
 from leads.regions import Region
-from reports.models import Grain
+from reports.models import Grain, MetricSnapshot
 
 NO_VALUE_LABEL = "(none)"
 
@@ -369,6 +370,23 @@ def _run(sql_text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         cursor.execute(sql_text, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# Every dashboard reads the organization's stored totals; written out, as composing the ORM's
+# SELECT cost more than PostgreSQL's answer (metric_snapshot_slice_unique serves it).
+SNAPSHOT_TOTALS_SQL = f"""SELECT period_start, measures, computed_at FROM {MetricSnapshot._meta.db_table}
+WHERE organization_id = %(org)s AND grain = %(grain)s AND dimension = '' AND dimension_value = ''
+    AND period_start >= %(first)s AND period_start <= %(last)s"""
+
+
+def snapshot_totals(*, org_id: int, grain: str, first: date, last: date) -> list[tuple[date, dict, datetime]]:
+    """(period_start, measures, computed_at) of the organization's total rows from ``first`` to ``last``."""
+    with connection.cursor() as cursor:
+        cursor.execute(SNAPSHOT_TOTALS_SQL, {"org": org_id, "grain": grain, "first": first, "last": last})
+        return [
+            (start, stored if isinstance(stored, dict) else json.loads(stored), computed_at)
+            for start, stored, computed_at in cursor.fetchall()
+        ]
 
 
 def event_measures(

@@ -200,16 +200,7 @@ def _funnel_from_snapshot(
         run = snapshot_run_latest(org=org)
     if not whole or run is None or run.time_zone != org.time_zone:
         return None
-    snapshots = list(
-        MetricSnapshot.objects.filter(
-            organization=org,
-            grain=stored_grain,
-            dimension="",
-            dimension_value="",
-            period_start__gte=whole[0],
-            period_start__lte=whole[-1],
-        ).values_list("period_start", "measures", "computed_at")
-    )
+    snapshots = queries.snapshot_totals(org_id=org.pk, grain=stored_grain, first=whole[0], last=whole[-1])
     # Rows of another run (one committed after ``run`` was read), or rows written before a
     # measure existed, cannot be completed exactly: compute live instead.
     stale = [row for row in snapshots if row[2] != run.started_at or not set(measures) <= set(row[1])]

@@ -14,7 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from leads.filters import filter_options_version
 from leadtrack.tenancy.models import Organization
 from leadtrack.tenancy.permissions import org_permission_required
 from reports import selectors, services
@@ -86,10 +88,19 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 
 def _context(request: HttpRequest) -> tuple[DashboardForm, DashboardLeadFilter, dict[str, str]]:
     form = DashboardForm(request.GET)  # bound even when empty: every field has a default
-    lead_filter = DashboardLeadFilter(_filters(request), organization=request.organization)
     if not form.is_valid():
         raise ValidationError(form.errors.get_json_data())
+    # Only the filter bar reads it, and a bar rendered before for the same query and options
+    # comes from the cache (reports/_layout.html): then it is never built. Invalid lead filters
+    # never reach the bar: metric_table refuses them first (a 400 page).
+    lead_filter = SimpleLazyObject(lambda: _shown_lead_filter(request))
     return form, lead_filter, _filters(request)
+
+
+def _shown_lead_filter(request: HttpRequest) -> DashboardLeadFilter:
+    lead_filter = DashboardLeadFilter(_filters(request), organization=request.organization)
+    lead_filter.load_display_choices()
+    return lead_filter
 
 
 def _link(org: Organization, metric: Metric, row: Mapping[str, Any], group_by, filters) -> str | None:
@@ -174,7 +185,7 @@ def _latest_runs(request: HttpRequest) -> selectors.LatestRuns:
 def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
     org = request.organization
     if "lead_filter" in context:
-        context["lead_filter"].load_display_choices()
+        context["filter_bar_version"] = filter_options_version(organization_id=org.pk)
     context.setdefault("as_of", timezone.localtime(timezone.now(), org.tzinfo))
     runs = _latest_runs(request)
     done = runs.done

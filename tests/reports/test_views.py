@@ -250,3 +250,27 @@ def test_filter_selects_offer_what_the_form_widget_offers(funnel, mike):
                 Context({"f": lead_filter.form["country"]})
             ),
         )
+
+
+def _filter_bar(html: str) -> str:
+    return html[html.index('<form method="get" class="dash-filters">') :].split("</form>", 1)[0]
+
+
+def test_the_filter_bar_is_kept_per_query_and_shows_a_new_source_at_once(org, mike, login):
+    """The rendered filter bar is cached (reports/_layout.html) under the query and the options' version."""
+    from leads.models import Source
+
+    client = login(mike)
+    with tenant_context(org):
+        web = Source.objects.create(organization=org, name="Web")
+    page = url("dashboards_funnel", org)
+    plain = _filter_bar(client.get(page).content.decode())
+    chosen = _filter_bar(client.get(page, {"source": web.pk}).content.decode())
+    assert f'<option value="{web.pk}" selected>Web</option>' in chosen
+    assert f'<option value="{web.pk}">Web</option>' in plain
+    assert _filter_bar(client.get(page).content.decode()) == plain  # the same query, the same bar
+    with tenant_context(org):
+        Source.objects.create(organization=org, name="Trade show")
+    assert ">Trade show</option>" in _filter_bar(client.get(page).content.decode())
+    trends = _filter_bar(client.get(url("dashboards_trends", org)).content.decode())
+    assert 'name="grain"' in trends and 'name="basis"' not in trends  # each page keeps its own bar
