@@ -21,8 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from leads.imports.parsing import currency_exponent
 from leads.models import Lead
@@ -136,6 +134,10 @@ def csv_lines(*, org: Organization, queryset: QuerySet[Lead]) -> Iterator[str]:
 
 
 def xlsx_bytes(*, org: Organization, queryset: QuerySet[Lead]) -> bytes:
+    # Imported here: openpyxl weighs ~27 MB per process, and only an XLSX download needs it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Leads")
 

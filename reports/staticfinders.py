@@ -6,13 +6,14 @@ package's other data files.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
-import plotly
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.files.storage import FileSystemStorage
 
-PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
+# Located, not imported: importing plotly would load its Python API into every web process.
+PLOTLY_DIR = Path(find_spec("plotly").origin).resolve().parent / "package_data"
 PLOTLY_FILE = "plotly.min.js"
 PREFIX = "vendor/plotly"
 STATIC_PATH = f"{PREFIX}/{PLOTLY_FILE}"

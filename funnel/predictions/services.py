@@ -29,9 +29,9 @@ from psycopg2.extras import execute_values
 
 from funnel.predictions import selectors
 from funnel.predictions.features import facts_from_row, lead_features
+from funnel.predictions.method import Sample, predict
 from funnel.predictions.models import ForecastSnapshot, PredictionModel, TrainingRun, Trigger
 from funnel.predictions.selectors import CLOSED_FOR_TRAINING
-from funnel.predictions.training import Sample, predict, train
 from funnel.stages import OPEN_STAGES, Stage
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Organization
@@ -141,6 +141,9 @@ def prediction_model_train(
         run.status, run.message, run.finished_at = TrainingRun.Status.NOT_ENOUGH_HISTORY, history.message, now
         run.save(update_fields=["status", "message", "finished_at"])
         return run
+    # Imported here: numpy and scikit-learn weigh ~110 MB, and only a training run needs them.
+    from funnel.predictions.training import train
+
     result = train(training_samples(org=org))
     version = (PredictionModel.objects.filter(organization=org).aggregate(top=Max("version"))["top"] or 0) + 1
     model = PredictionModel.objects.create(

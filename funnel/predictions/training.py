@@ -1,4 +1,4 @@
-"""Fitting and evaluating the predictive score, and scoring with stored parameters. No database here.
+"""Fitting and evaluating the predictive score (method.py scores with stored parameters). No database here.
 
 The model is an L2-regularised logistic regression (C = 1, fixed: nothing is tuned, so nothing can
 be tuned on the holdout) over the features of ``features.py``. A lead's probability is
@@ -17,7 +17,6 @@ Evaluation, honestly:
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,24 +27,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from funnel.predictions.features import feature_label
+from funnel.predictions.method import (
+    CALIBRATION_BINS,
+    CV_FOLDS,
+    HOLDOUT_SHARE,
+    PARAMETERS_FORMAT,
+    RANDOM_STATE,
+    REGULARIZATION_C,
+    Factor,
+    Sample,
+    predict,
+)
 
-PARAMETERS_FORMAT = 1
-REGULARIZATION_C = 1.0
-HOLDOUT_SHARE = 0.25
-CV_FOLDS = 5
-CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-TOP_FACTORS = 5
-RANDOM_STATE = 0
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One closed lead: its features at its close, whether it was won, and when it closed."""
-
-    features: Mapping[str, float]
-    won: bool
-    closed_at: datetime | None = None
+__all__ = ["Factor", "Sample", "TrainingResult", "calibration_table", "cross_validate", "predict", "train"]
 
 
 @dataclass
@@ -183,30 +177,3 @@ def train(samples: Sequence[Sample]) -> TrainingResult:
         cv_folds=folds,
         calibration=calibration,
     )
-
-
-@dataclass(frozen=True)
-class Factor:
-    feature: str
-    label: str
-    contribution: float
-
-    def as_json(self) -> dict:
-        return {"feature": self.feature, "label": self.label, "contribution": round(self.contribution, 4)}
-
-
-def predict(parameters: Mapping, features: Mapping[str, float]) -> tuple[float, list[Factor]]:
-    """Probability of a win from stored parameters, and the top factors (largest |coef x value|).
-
-    A feature the model has not seen (a new industry) contributes nothing.
-    """
-    coefficients = parameters["coefficients"]
-    contributions = [
-        Factor(name, feature_label(name, value), coefficients[name] * value)
-        for name, value in features.items()
-        if name in coefficients and value
-    ]
-    logit = parameters["intercept"] + sum(factor.contribution for factor in contributions)
-    probability = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
-    contributions.sort(key=lambda factor: (-abs(factor.contribution), factor.feature))
-    return probability, contributions[:TOP_FACTORS]

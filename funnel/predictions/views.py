@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from funnel.predictions import selectors, services
-from funnel.predictions.training import CV_FOLDS, HOLDOUT_SHARE, REGULARIZATION_C
+from funnel.predictions.method import CV_FOLDS, HOLDOUT_SHARE, REGULARIZATION_C
 from leadtrack.tenancy.permissions import org_permission_required
 from reports.metrics import metric_get
 

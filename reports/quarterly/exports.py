@@ -7,9 +7,6 @@ import io
 import zipfile
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from leads.exports import neutralize_formula
 from reports.quarterly.tables import COUNT, MONEY, PERCENT, Cell, Table, as_of_text, report_tables
 
@@ -129,6 +126,10 @@ def _text_cell(sheet, row: int, column: int, text: str):
 
 
 def report_xlsx(report: dict[str, Any]) -> bytes:
+    # Imported here: openpyxl weighs ~27 MB per process, and only an XLSX download needs it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     summary = workbook.active
     summary.title = "summary"
