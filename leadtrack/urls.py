@@ -6,6 +6,10 @@ from leadtrack.accounts import views as account_views
 from leadtrack.tenancy import views as tenancy_views
 
 urlpatterns = [
+    # Public web capture first: the busiest paths (form posts and embeds, the tracking script and
+    # its events) are then matched without trying every organization pattern before them.
+    path("t/", include("capture.tracking.public_urls")),
+    path("f/", include("capture.forms.public_urls")),
     path("", tenancy_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", account_views.signup, name="signup"),
@@ -37,9 +41,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("reports.urls")),
     path("o/<slug:org_slug>/", include("referrals.urls")),
     path("r/", include("referrals.public_urls")),
-    # Public web capture: form posts and embeds, the tracking script and its event endpoint.
-    path("f/", include("capture.forms.public_urls")),
-    path("t/", include("capture.tracking.public_urls")),
     path("hooks/email/", include("reports.attribution.hooks_urls")),
 ]
 
