@@ -234,7 +234,7 @@ def test_filter_selects_offer_what_the_form_widget_offers(funnel, mike):
             "owner",
         ):
             field = lead_filter.form[name]
-            ours = Template("{% load reports_ui %}{% filter_field field %}").render(Context({"field": field}))
+            ours = Template("{% load filter_ui %}{% filter_field field %}").render(Context({"field": field}))
             django = f"{field.label_tag()} {field}"
 
             def options(html):
@@ -246,7 +246,7 @@ def test_filter_selects_offer_what_the_form_widget_offers(funnel, mike):
             assert f'name="{name}" id="id_{name}"' in ours
         assert ("FR", " selected", "France") in re.findall(
             r'<option value="([^"]*)"( selected)?>([^<]*)</option>',
-            Template("{% load reports_ui %}{% filter_field f %}").render(
+            Template("{% load filter_ui %}{% filter_field f %}").render(
                 Context({"f": lead_filter.form["country"]})
             ),
         )

@@ -1,4 +1,4 @@
-"""Dashboard template helpers."""
+"""The lead filters' controls (lead list and dashboards), written without the form renderer."""
 
 from __future__ import annotations
 
