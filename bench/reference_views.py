@@ -51,7 +51,9 @@ def lead_create(request: HttpRequest, org_slug: str) -> JsonResponse:
     data = json.loads(request.body)
     with tenant_context(org):
         lead = Lead.objects.create(organization=org, **{k: data[k] for k in CREATE_FIELDS if k in data})
-    return JsonResponse({"id": lead.pk, **{k: getattr(lead, k) for k in CREATE_FIELDS}}, status=201)
+    values = {k: getattr(lead, k) for k in CREATE_FIELDS}
+    values["country"] = str(values["country"])  # a django-countries Country: its code
+    return JsonResponse({"id": lead.pk, **values}, status=201)
 
 
 def lead_page(request: HttpRequest, org_slug: str) -> HttpResponse:
