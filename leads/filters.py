@@ -11,7 +11,6 @@ import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator
-from django.db import transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils.translation import get_language
@@ -20,6 +19,7 @@ from django_countries import countries
 from funnel.stages import Stage
 from leads.models import Campaign, ChannelType, Industry, Lead, Segment, Source
 from leads.regions import Region
+from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.filters import FilterSet
 from leadtrack.tenancy.models import Organization
@@ -71,12 +71,7 @@ def filter_options_cached(
     Forgotten by leads/receivers.py when a row they list changes; the TTL bounds what a
     change that sends no signal (a queryset ``update()``) can leave showing.
     """
-    key = _filter_options_key(organization_id)
-    found = cache.get(key)
-    if found is None:
-        found = read()
-        cache.set(key, found, FILTER_OPTIONS_TTL_SECONDS)
-    return found
+    return caching.read_through(_filter_options_key(organization_id), FILTER_OPTIONS_TTL_SECONDS, read)
 
 
 def _filter_options_version_key(organization_id: int) -> str:
@@ -101,17 +96,14 @@ def filter_options_forget(*, organization_id: int) -> None:
     The version becomes a new random token rather than a count: a count lost with its key (an
     eviction) would start again and name old fragments as current.
     """
-    options_key, version_key = (
-        _filter_options_key(organization_id),
-        _filter_options_version_key(organization_id),
-    )
+    options_key = _filter_options_key(organization_id)
+    version_key = _filter_options_version_key(organization_id)
 
     def forget() -> None:
         cache.delete(options_key)
         cache.set(version_key, uuid4().hex, None)
 
-    forget()
-    transaction.on_commit(forget)
+    caching.now_and_on_commit(forget)
 
 
 def search_query(text: str) -> SearchQuery | None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
-from django.db import transaction
-
 from leads.models import CountryRegion, Lead, LeadSettings, Segment
 from leads.regions import default_region_for
+from leadtrack import caching
 from leadtrack.tenancy.models import Organization
 
 # Free-mail domains say nothing about the company: they never make two leads duplicates.
@@ -64,20 +62,16 @@ def _rules_cache_key(organization_id: int) -> str:
 def derivation_rules(*, org: Organization) -> DerivationRules:
     """Cached: every lead write derives its fields, and these two small tables rarely change
     (receivers.py forgets the entry when they do)."""
-    key = _rules_cache_key(org.pk)
-    found = cache.get(key)
-    if found is None:
+
+    def read() -> DerivationRules:
         overrides = CountryRegion.objects.filter(organization=org).values_list("country", "region")
-        found = DerivationRules(settings=lead_settings(org=org), region_overrides=dict(overrides))
-        cache.set(key, found, RULES_TTL_SECONDS)
-    return found
+        return DerivationRules(settings=lead_settings(org=org), region_overrides=dict(overrides))
+
+    return caching.read_through(_rules_cache_key(org.pk), RULES_TTL_SECONDS, read)
 
 
 def derivation_rules_forget(*, organization_id: int) -> None:
-    """Forget now and again once the change commits (a reader in between may have cached the old rows)."""
-    key = _rules_cache_key(organization_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    caching.forget(_rules_cache_key(organization_id))
 
 
 def region_for(*, org: Organization, country: str, overrides: dict[str, str] | None = None) -> str:

@@ -11,9 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Model
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +20,7 @@ from capture.tracking.selectors import WEB_MEASURES, web_measures
 from funnel.models import StageTransition
 from leads.filters import LeadFilter
 from leads.models import Lead
+from leadtrack import caching
 from leadtrack.tenancy.models import Organization
 from referrals.selectors import Period as ReferralPeriod
 from referrals.selectors import referral_metrics
@@ -69,19 +68,13 @@ def _report_settings_key(organization_id: int) -> str:
 def report_settings_cached(*, org: Organization) -> ReportSettings:
     """``report_settings_get`` for computing metrics: every dashboard reads the row, and it
     changes only on the settings page (receivers.py forgets it then). Edits read the row itself."""
-    key = _report_settings_key(org.pk)
-    found = cache.get(key)
-    if found is None:
-        found = report_settings_get(org=org)
-        cache.set(key, found, REPORT_SETTINGS_TTL_SECONDS)
-    return found
+    return caching.read_through(
+        _report_settings_key(org.pk), REPORT_SETTINGS_TTL_SECONDS, lambda: report_settings_get(org=org)
+    )
 
 
 def report_settings_forget(*, organization_id: int) -> None:
-    """Forget now and again once the change commits (a reader in between may have cached the old row)."""
-    key = _report_settings_key(organization_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    caching.forget(_report_settings_key(organization_id))
 
 
 def _scope(

@@ -86,7 +86,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     return {key: request.GET.get(key, "") for key in selectors.DASHBOARD_FILTERS if request.GET.get(key)}
 
 
-def _context(request: HttpRequest) -> tuple[DashboardForm, DashboardLeadFilter, dict[str, str]]:
+def _context(request: HttpRequest) -> tuple[DashboardForm, SimpleLazyObject, dict[str, str]]:
     form = DashboardForm(request.GET)  # bound even when empty: every field has a default
     if not form.is_valid():
         raise ValidationError(form.errors.get_json_data())

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -52,6 +51,7 @@ from funnel.routing.models import (
 from funnel.stages import OPEN_STAGES
 from leads import rules as lead_rules
 from leads.models import Lead, Via
+from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Membership, Organization
 from leadtrack.tenancy.roles import INTERNAL
@@ -137,22 +137,19 @@ def _config_cache_key(organization_id: int) -> str:
 
 
 def routing_config(*, org: Organization) -> RoutingConfig:
-    key = _config_cache_key(org.pk)
-    config = cache.get(key)
-    if config is None:
+
+    def read() -> RoutingConfig:
         rules = list(RoutingRule.objects.filter(organization=org, is_active=True).order_by("position", "id"))
         policy = SlaPolicy.objects.filter(organization=org).first() or SlaPolicy(organization=org)
-        config = RoutingConfig(rules=rules, policy=policy)
-        cache.set(key, config, CONFIG_TTL_SECONDS)
-    return config
+        return RoutingConfig(rules=rules, policy=policy)
+
+    return caching.read_through(_config_cache_key(org.pk), CONFIG_TTL_SECONDS, read)
 
 
 def routing_config_forget(*, org: Organization) -> None:
     """After a change of rules, teams or policy: forget now and again once it commits (a reader
     in between may have cached the old rows)."""
-    key = _config_cache_key(org.pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    caching.forget(_config_cache_key(org.pk))
 
 
 class Router:
