@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from uuid import uuid4
 
 import django_filters
@@ -173,14 +173,22 @@ class LeadFilter(FilterSet):
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.filters["owner"].queryset = (
-            User.objects.filter(memberships__organization=organization)
-            .exclude(memberships__role=Role.PARTNER)
-            .order_by("email")
-        )
-        self.filters["source"].queryset = Source.objects.filter(organization=organization)
-        self.filters["campaign"].queryset = Campaign.objects.filter(organization=organization)
-        self.filters["industry"].queryset = Industry.objects.filter(organization=organization)
+        # Callables (django-filter calls them with the request when it builds the field): a
+        # request that names no relation filter, most API calls, composes none of these querysets.
+        for name in self.RELATION_LABELS:
+            self.filters[name].queryset = partial(self._relation_queryset, name)
+
+    def _relation_queryset(self, name: str, request=None) -> QuerySet:
+        """The choices of a relation filter: this organization's rows (members who are not partners)."""
+        organization = self.organization
+        if name == "owner":
+            return (
+                User.objects.filter(memberships__organization=organization)
+                .exclude(memberships__role=Role.PARTNER)
+                .order_by("email")
+            )
+        model = {"source": Source, "campaign": Campaign, "industry": Industry}[name]
+        return model.objects.filter(organization=organization)
 
     # The relation filters, with how each option reads (as the model's __str__) and sorts.
     RELATION_LABELS = {
@@ -212,8 +220,8 @@ class LeadFilter(FilterSet):
     def _relation_options(self) -> dict[str, list[tuple[int, str]]]:
         """Every relation filter's (pk, label) options, sorted as shown, in one statement."""
         parts = [
-            self.filters[name]
-            .queryset.order_by()
+            self._relation_queryset(name)
+            .order_by()
             .annotate(
                 choice_of=Value(name, output_field=CharField()),
                 choice_label=Cast(label, CharField()),

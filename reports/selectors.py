@@ -86,7 +86,7 @@ def _scope(
     active: dict[str, Any] = {}
     if data:  # no filter at all (every dashboard's default) needs no filter set
         base = Lead.objects.filter(organization=org, deleted_at__isnull=True)
-        filterset = LeadFilter(data, queryset=base, organization=org)
+        filterset = LeadFilter(data, queryset=base, organization=org, given_only=True)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors.get_json_data(), code="invalid")
         cleaned = filterset.form.cleaned_data

@@ -93,7 +93,7 @@ class OrgApiView(GenericAPIView):
     def filter_or_400(self, filterset_class, queryset: QuerySet, data=None, **kwargs: Any) -> QuerySet:
         """The list filters applied; invalid values → 400 with field errors (not an empty list)."""
         data = self.request.query_params if data is None else data
-        filterset = filterset_class(data, queryset=queryset, **kwargs)
+        filterset = filterset_class(data, queryset=queryset, given_only=True, **kwargs)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
         return filterset.qs

@@ -1,4 +1,5 @@
-"""Domain events → webhook deliveries. Connected in ApiConfig.ready().
+"""Domain events → webhook deliveries, and the cached API keys kept in step. Connected in
+ApiConfig.ready().
 
 The lead signals are sent after the write committed; a failure to queue a
 webhook must not turn that committed write into an error response, so it is
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models.signals import post_delete, post_save
+
 from leads import signals
 from leads.api.serializers import lead_instance_json
 from leads.models import Lead
-from leadtrack.api.models import WebhookEvent
+from leadtrack import caching
+from leadtrack.api.models import ApiKey, WebhookEvent
+from leadtrack.api.selectors import api_key_cache_key
 from leadtrack.api.services import emit, emit_many
 from referrals import signals as referral_signals
 from referrals.models import Referral
@@ -106,7 +111,14 @@ def on_referral_status_changed(
     _emit_safely(organization_id, WebhookEvent.REFERRAL_STATUS_CHANGED, payload)
 
 
+def forget_api_key(sender, *, instance: ApiKey, **kwargs) -> None:
+    """A revoked, changed or deleted key is read from the database on its next use."""
+    caching.forget(api_key_cache_key(instance.prefix))
+
+
 def connect() -> None:
+    post_save.connect(forget_api_key, sender=ApiKey, dispatch_uid="api_key_forget_saved")
+    post_delete.connect(forget_api_key, sender=ApiKey, dispatch_uid="api_key_forget_deleted")
     signals.lead_created.connect(on_lead_created, dispatch_uid="webhooks_lead_created")
     signals.leads_created.connect(on_leads_created, dispatch_uid="webhooks_leads_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="webhooks_lead_updated")

@@ -8,38 +8,56 @@ import hmac
 from django.db import connection
 from django.db.models import F, QuerySet
 
+from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.api.models import KEY_LOOKUP_SETTING, ApiKey, WebhookDelivery, WebhookEndpoint
 from leadtrack.tenancy.models import Organization
+from leadtrack.tenancy.selectors import organization_cached
 
 KEY_PREFIX = "lt_"
+# A live key is kept this long after it was read. A revocation forgets it at once and again on
+# commit; only a request that read the row just before the revocation committed can put it back,
+# and then for at most this long.
+API_KEY_CACHE_SECONDS = 60
 
 
 def hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_for_token(*, token: str) -> ApiKey | None:
-    """The live key a client presented, or None. Runs inside the request's transaction.
+def api_key_cache_key(prefix: str) -> str:
+    return f"api:key:{prefix}"
 
-    The read that happens before an organization is known: the transaction-local
+
+def _live_key(prefix: str) -> ApiKey | None:
+    """The read that happens before an organization is known: the transaction-local
     ``app.api_key_prefix`` makes exactly the row with the presented prefix visible
-    (the api_key_lookup policy); the hash is then compared in constant time.
+    (the api_key_lookup policy)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("api_key_for_token needs a transaction: the lookup setting is transaction-local")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [KEY_LOOKUP_SETTING, prefix])
+    return ApiKey.unscoped.filter(prefix=prefix, revoked_at__isnull=True).first()
+
+
+def api_key_for_token(*, token: str) -> ApiKey | None:
+    """The live key a client presented (its organization loaded), or None. Runs inside the
+    request's transaction.
+
+    Every API request starts here, so the key row is kept in the cache (forgotten by
+    api/receivers.py when a key is saved or deleted) and its organization too
+    (``organization_cached``); the presented secret's hash is compared in constant time
+    on every call, against the stored hash.
     """
     parts = token.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
         return None
-    if not connection.in_atomic_block:
-        raise RuntimeError("api_key_for_token needs a transaction: the lookup setting is transaction-local")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [KEY_LOOKUP_SETTING, parts[1]])
-    key = (
-        ApiKey.unscoped.select_related("organization")
-        .filter(prefix=parts[1], revoked_at__isnull=True)
-        .first()
+    key = caching.read_through(
+        api_key_cache_key(parts[1]), API_KEY_CACHE_SECONDS, lambda: _live_key(parts[1])
     )
     if key is None or not hmac.compare_digest(key.key_hash, hash_key(token)):
         return None
+    key.organization = organization_cached(organization_id=key.organization_id)
     return key
 
 

@@ -80,11 +80,18 @@ def api_key_revoke(*, org: Organization, key_id: int) -> ApiKey:
     return key
 
 
+API_KEY_TOUCH_SECONDS = 60
+
+
 def api_key_touch(*, key: ApiKey) -> None:
     """Record use at most once a minute, so a busy key does not write on every request.
-    Runs with the key's organization active."""
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=60):
+    Runs with the key's organization active.
+
+    The minute is counted in the cache, across processes: the key row itself is read from
+    the cache too, where its ``last_used_at`` is as old as the entry.
+    """
+    if cache.add(f"api:key-used:{key.pk}", True, API_KEY_TOUCH_SECONDS):
+        now = timezone.now()
         ApiKey.objects.filter(organization=key.organization_id, pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
 

@@ -7,6 +7,7 @@ class TenancyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from leadtrack.tenancy import db
+        from leadtrack.tenancy import db, receivers
 
         db.connect_signals()
+        receivers.connect()

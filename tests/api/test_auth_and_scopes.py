@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from leadtrack.api.selectors import api_key_cache_key
 from leadtrack.api.services import api_key_create, api_key_revoke
 from leadtrack.tenancy.context import tenant_context
+from leadtrack.tenancy.selectors import organization_cache_key, organization_cached
 from tests.api.routes import VALUE_PARAMS, api_operations, request
 from tests.api.world import build_world
 from tests.factories import make_lead, verify_second_factor
@@ -129,3 +132,43 @@ def test_without_an_organization_only_the_presented_prefix_is_visible(org, other
         cursor.execute("UPDATE api_apikey SET name = 'x' WHERE prefix = %s", [mine.split("_")[1]])
         assert cursor.rowcount == 0  # the lookup policy is read-only
     assert theirs
+
+
+def test_a_key_read_from_the_cache_follows_its_row_and_its_organization(org, alice):
+    """Keys and organizations are read from the cache after the first call: a change to either
+    is seen on the next call, and a deleted key is a 401 at once."""
+    with tenant_context(org):
+        key, raw = api_key_create(org=org, actor=alice, name="Warehouse", scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/leads/").status_code == 200  # the key and the organization are now kept
+    assert cache.get(api_key_cache_key(key.prefix)) is not None
+    assert cache.get(organization_cache_key(org.pk)).time_zone == org.time_zone
+
+    org.time_zone = "Pacific/Kiritimati"
+    org.save()
+    assert organization_cached(organization_id=org.pk).time_zone == "Pacific/Kiritimati"
+    with tenant_context(org):
+        key.name = "Renamed"
+        key.save()
+    assert cache.get(api_key_cache_key(key.prefix)) is None
+    assert client.get("/api/v1/leads/").status_code == 200
+    assert cache.get(api_key_cache_key(key.prefix)).name == "Renamed"
+
+    with tenant_context(org):
+        key.delete()
+    assert client.get("/api/v1/leads/").status_code == 401
+
+
+def test_a_wrong_secret_with_a_cached_prefix_is_a_401(org, alice):
+    with tenant_context(org):
+        _, raw = api_key_create(org=org, actor=alice, name="Warehouse", scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/leads/").status_code == 200
+    lt, prefix, secret = raw.split("_", 2)
+    forged = APIClient()  # the cached prefix with another secret
+    forged.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {lt}_{prefix}_{'A' if secret[0] != 'A' else 'B'}{secret[1:]}"
+    )
+    assert forged.get("/api/v1/leads/").status_code == 401

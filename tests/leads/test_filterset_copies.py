@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
+
 from leads.filters import LeadFilter
 from leads.models import Lead, Source
 from leadtrack.tenancy.context import tenant_context
@@ -41,3 +43,27 @@ def test_method_filters_run_on_their_own_filterset(org, other_org):
         second = LeadFilter({"q": "searchable"}, queryset=Lead.objects.all(), organization=other_org)
         assert second.filters["q"].filter.f is second.filters["q"]
         assert [lead.company for lead in second.qs] == ["Searchable Globex"]
+
+
+def test_given_only_builds_the_named_filters_and_filters_as_the_full_form_does(org):
+    mql = make_lead(org, company="Early MQL")
+    make_lead(org, company="Lead")
+    data = QueryDict("stage=mql&score_min=0&reached=mql&reached_from=2000-01-01")
+    with tenant_context(org):
+        Lead.objects.filter(pk=mql.pk).update(stage="mql", reached_mql_at=mql.created_at)
+        full = LeadFilter(data, queryset=Lead.objects.all(), organization=org)
+        given = LeadFilter(data, queryset=Lead.objects.all(), organization=org, given_only=True)
+        assert full.is_valid(), full.errors
+        assert given.is_valid(), given.errors
+        assert sorted(given.form.fields) == ["reached", "reached_from", "score_min", "stage"]
+        assert len(full.form.fields) == len(LeadFilter.base_filters)
+        assert [lead.company for lead in given.qs] == [lead.company for lead in full.qs] == ["Early MQL"]
+        # A named filter is still validated: a bad value is a field error, not an ignored parameter.
+        bad = LeadFilter(
+            QueryDict("stage=nope&created_to=9999-12-31"),
+            queryset=Lead.objects.all(),
+            organization=org,
+            given_only=True,
+        )
+        assert not bad.is_valid()
+        assert sorted(bad.errors) == ["created_to", "stage"]
