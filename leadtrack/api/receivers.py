@@ -19,6 +19,8 @@ from leadtrack import caching
 from leadtrack.api.models import ApiKey, WebhookEvent
 from leadtrack.api.selectors import api_key_cache_key
 from leadtrack.api.services import emit, emit_many
+from leadtrack.tenancy.context import tenant_context
+from leadtrack.tenancy.models import Organization
 from referrals import signals as referral_signals
 from referrals.models import Referral
 
@@ -116,9 +118,18 @@ def forget_api_key(sender, *, instance: ApiKey, **kwargs) -> None:
     caching.forget(api_key_cache_key(instance.prefix))
 
 
+def forget_organization_api_keys(sender, *, instance: Organization, **kwargs) -> None:
+    """The cached keys carry their organization's row: a changed one is read again with them."""
+    with tenant_context(instance):
+        prefixes = list(ApiKey.objects.values_list("prefix", flat=True))
+    if prefixes:
+        caching.forget(*(api_key_cache_key(prefix) for prefix in prefixes))
+
+
 def connect() -> None:
     post_save.connect(forget_api_key, sender=ApiKey, dispatch_uid="api_key_forget_saved")
     post_delete.connect(forget_api_key, sender=ApiKey, dispatch_uid="api_key_forget_deleted")
+    post_save.connect(forget_organization_api_keys, sender=Organization, dispatch_uid="api_keys_forget_org")
     signals.lead_created.connect(on_lead_created, dispatch_uid="webhooks_lead_created")
     signals.leads_created.connect(on_leads_created, dispatch_uid="webhooks_leads_created")
     signals.lead_updated.connect(on_lead_updated, dispatch_uid="webhooks_lead_updated")

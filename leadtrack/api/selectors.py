@@ -12,7 +12,6 @@ from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.api.models import KEY_LOOKUP_SETTING, ApiKey, WebhookDelivery, WebhookEndpoint
 from leadtrack.tenancy.models import Organization
-from leadtrack.tenancy.selectors import organization_cached
 
 KEY_PREFIX = "lt_"
 # A live key is kept this long after it was read. A revocation forgets it at once and again on
@@ -37,17 +36,18 @@ def _live_key(prefix: str) -> ApiKey | None:
         raise RuntimeError("api_key_for_token needs a transaction: the lookup setting is transaction-local")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [KEY_LOOKUP_SETTING, prefix])
-    return ApiKey.unscoped.filter(prefix=prefix, revoked_at__isnull=True).first()
+    return (
+        ApiKey.unscoped.select_related("organization").filter(prefix=prefix, revoked_at__isnull=True).first()
+    )
 
 
 def api_key_for_token(*, token: str) -> ApiKey | None:
     """The live key a client presented (its organization loaded), or None. Runs inside the
     request's transaction.
 
-    Every API request starts here, so the key row is kept in the cache (forgotten by
-    api/receivers.py when a key is saved or deleted) and its organization too
-    (``organization_cached``); the presented secret's hash is compared in constant time
-    on every call, against the stored hash.
+    Every API request starts here, so the key row and its organization's are kept in the
+    cache, forgotten by api/receivers.py when either is saved or deleted. The presented
+    secret's hash is compared in constant time on every call.
     """
     parts = token.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
@@ -57,7 +57,6 @@ def api_key_for_token(*, token: str) -> ApiKey | None:
     )
     if key is None or not hmac.compare_digest(key.key_hash, hash_key(token)):
         return None
-    key.organization = organization_cached(organization_id=key.organization_id)
     return key
 
 

@@ -81,15 +81,23 @@ def api_key_revoke(*, org: Organization, key_id: int) -> ApiKey:
 
 
 API_KEY_TOUCH_SECONDS = 60
+# key id → when this process last saw the key's minute claimed (time.monotonic()).
+_touched_in_this_process: dict[int, float] = {}
 
 
 def api_key_touch(*, key: ApiKey) -> None:
     """Record use at most once a minute, so a busy key does not write on every request.
     Runs with the key's organization active.
 
-    The minute is counted in the cache, across processes: the key row itself is read from
-    the cache too, where its ``last_used_at`` is as old as the entry.
+    The minute is claimed in the cache, across processes (the key row is read from the cache
+    too, where its ``last_used_at`` is as old as the entry); each process remembers when it
+    last saw a claim, so a busy key costs no cache call either.
     """
+    seen = _touched_in_this_process.get(key.pk)
+    now_monotonic = time.monotonic()
+    if seen is not None and now_monotonic - seen < API_KEY_TOUCH_SECONDS:
+        return
+    _touched_in_this_process[key.pk] = now_monotonic
     if cache.add(f"api:key-used:{key.pk}", True, API_KEY_TOUCH_SECONDS):
         now = timezone.now()
         ApiKey.objects.filter(organization=key.organization_id, pk=key.pk).update(last_used_at=now)

@@ -7,7 +7,6 @@ class TenancyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from leadtrack.tenancy import db, receivers
+        from leadtrack.tenancy import db
 
         db.connect_signals()
-        receivers.connect()

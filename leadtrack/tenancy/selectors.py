@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import QuerySet
 
-from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.context import set_db_user
 from leadtrack.tenancy.models import Invitation, Membership, Organization
@@ -34,23 +33,3 @@ def pending_invitations(*, org: Organization) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         organization=org, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).order_by("-created_at")
-
-
-ORGANIZATION_CACHE_SECONDS = 300
-
-
-def organization_cache_key(organization_id: int) -> str:
-    return f"tenancy:organization:{organization_id}"
-
-
-def organization_cached(*, organization_id: int) -> Organization:
-    """The organization row, kept: every API call needs it before anything else.
-
-    Forgotten by tenancy/receivers.py when the organization is saved or deleted.
-    Raises Organization.DoesNotExist.
-    """
-    return caching.read_through(
-        organization_cache_key(organization_id),
-        ORGANIZATION_CACHE_SECONDS,
-        lambda: Organization.objects.get(pk=organization_id),
-    )
