@@ -101,17 +101,24 @@ _LEAD_DATETIMES = frozenset(
 )
 
 
+def _country_code(value: Any) -> str:
+    return str(value or "")
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# (output name, column, how its value is written), decided once: a page of 50 leads writes 1,700 values.
+_LEAD_OUTPUT = tuple(
+    (name, column, iso if name in _LEAD_DATETIMES else _country_code if name == "country" else _as_is)
+    for name, column in LEAD_COLUMNS
+)
+
+
 def lead_json(row: dict[str, Any]) -> dict[str, Any]:
     """A ``.values(*LEAD_VALUES)`` row → the API's lead."""
-    out = {}
-    for name, column in LEAD_COLUMNS:
-        value = row[column]
-        if name in _LEAD_DATETIMES:
-            value = iso(value)
-        elif name == "country":
-            value = str(value or "")
-        out[name] = value
-    return out
+    return {name: write(row[column]) for name, column, write in _LEAD_OUTPUT}
 
 
 def lead_rows(queryset: QuerySet[Lead]) -> list[dict[str, Any]]:

@@ -14,7 +14,9 @@ import math
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
+from redis.commands.core import Script
 from rest_framework.throttling import BaseThrottle
 
 from leadtrack.api.authentication import ApiAccess
@@ -51,8 +53,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _UNITS[unit.strip().lower()]
 
 
-def _script():
-    return shared_redis().register_script(_INCREMENT)
+_scripts: dict[redis.Redis, Script] = {}
+
+
+def _script() -> Script:
+    # Kept per client (shared_redis is one per process and address); it runs by its SHA and
+    # loads itself again if the server forgot it.
+    client = shared_redis()
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(_INCREMENT)
+    return script
 
 
 @dataclass(frozen=True)
