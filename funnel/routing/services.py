@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
@@ -318,6 +318,16 @@ def sla_deadline(
 SLA_LOOKBACK = datetime.timedelta(days=1)
 
 
+def _deadlines(
+    *, org: Organization, policy: SlaPolicy, created_at: datetime.datetime, now: datetime.datetime
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """(first-contact deadline, reassignment time) of a lead created at ``created_at``."""
+    if created_at < now - SLA_LOOKBACK:
+        return None, None
+    due = sla_deadline(org=org, policy=policy, start=created_at, minutes=policy.first_contact_minutes)
+    return due, sla_deadline(org=org, policy=policy, start=due, minutes=policy.reassign_after_minutes)
+
+
 def _record(
     *,
     org: Organization,
@@ -327,10 +337,7 @@ def _record(
     decision: RoutingDecision,
     now: datetime.datetime,
 ) -> LeadRouting:
-    due = reassign = None
-    if created_at >= now - SLA_LOOKBACK:
-        due = sla_deadline(org=org, policy=policy, start=created_at, minutes=policy.first_contact_minutes)
-        reassign = sla_deadline(org=org, policy=policy, start=due, minutes=policy.reassign_after_minutes)
+    due, reassign = _deadlines(org=org, policy=policy, created_at=created_at, now=now)
     return LeadRouting(
         organization=org,
         lead_id=lead_id,
@@ -375,26 +382,52 @@ def lead_routing_preview(*, org: Organization, lead: Lead, now: datetime.datetim
     )
 
 
+_INSERT_RECORDS = (
+    f"INSERT INTO {LeadRouting._meta.db_table} (organization_id, routed_at, note, lead_id, outcome, rule_id, "
+    "rule_name, team_name, sla_due_at, reassign_at) "
+    "SELECT %s, %s, '', r.* FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], "
+    "%s::timestamptz[], %s::timestamptz[]) AS r "
+    "ON CONFLICT DO NOTHING"
+)
+
+
 def lead_routing_record_batch(
     *,
     org: Organization,
     leads: Mapping[int, tuple[datetime.datetime, RoutingDecision]],
     now: datetime.datetime | None = None,
 ) -> None:
-    """``lead_routing_record`` for many inserted leads ({lead id: (created_at, decision)}), one statement."""
+    """``lead_routing_record`` for many inserted leads ({lead id: (created_at, decision)}), one statement.
+
+    An import's leads share a few creation times, so each time's deadlines are worked out once;
+    the rows go in as arrays (an import writes tens of thousands: built as models and written by
+    bulk_create they cost a third of its time).
+    """
     if not leads:
         return
     policy = sla_policy_get(org=org)
     now = now or timezone.now()
-    LeadRouting.objects.bulk_create(
-        [
-            _record(
-                org=org, policy=policy, lead_id=lead_id, created_at=created_at, decision=decision, now=now
-            )
-            for lead_id, (created_at, decision) in leads.items()
-        ],
-        ignore_conflicts=True,
-    )
+    deadlines: dict[datetime.datetime, tuple[datetime.datetime | None, datetime.datetime | None]] = {}
+    columns: list[list[Any]] = [[] for _ in range(7)]
+    for lead_id, (created_at, decision) in leads.items():
+        if created_at not in deadlines:
+            deadlines[created_at] = _deadlines(org=org, policy=policy, created_at=created_at, now=now)
+        due, reassign = deadlines[created_at]
+        rule = decision.rule
+        outcome = str(decision.outcome)
+        row = (
+            lead_id,
+            outcome,
+            rule.pk if rule else None,
+            rule.name if rule else "",
+            decision.team_name,
+            due,
+            reassign,
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_RECORDS, [org.pk, now, *columns])
 
 
 def lead_routing_backfill(*, org: Organization, now: datetime.datetime | None = None) -> int:
