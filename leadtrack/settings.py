@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "leadtrack.accounts.session_timeouts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "leadtrack.csp.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last but one: it opens the request's transaction and activates the organization.
     "leadtrack.tenancy.middleware.TenantMiddleware",

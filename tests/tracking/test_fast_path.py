@@ -177,3 +177,13 @@ def test_an_unreachable_stream_is_503_not_500(post_event, site, settings):
     response = post_event(site, event())
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
+
+
+def test_an_event_answer_carries_no_content_security_policy_and_the_script_does(post_event, site, client):
+    """The event endpoint is exempt (a 204 has no document to protect; leadtrack/csp.py then
+    builds no policy at all); everything else keeps the header."""
+    accepted = post_event(site, event())
+    assert accepted.status_code == 204
+    assert "Content-Security-Policy" not in accepted
+    script = client.get(f"/t/{site.key}.js")
+    assert "default-src 'self'" in script["Content-Security-Policy"]
