@@ -1,0 +1,31 @@
+"""StrictSerializer copies its declared fields shallowly: two serializers must still never share
+per-request state (a field's parent, its organization's choices, a list's bound child)."""
+
+from __future__ import annotations
+
+from leads.api.serializers import BulkRequestSerializer, LeadCreateSerializer, LeadWriteSerializer
+from leads.models import Source
+from leadtrack.tenancy.context import tenant_context
+
+
+def test_each_serializer_owns_its_fields_and_its_organizations_choices(org, other_org):
+    with tenant_context(org):
+        acme_source = Source.objects.create(organization=org, name="Acme web")
+        acme = LeadCreateSerializer(data={"company": "A", "source": acme_source.pk}, org=org)
+        assert acme.is_valid(), acme.errors
+        assert acme.validated_data["source"] == acme_source
+    with tenant_context(other_org):
+        globex = LeadCreateSerializer(data={"company": "G", "source": acme_source.pk}, org=other_org)
+        assert not globex.is_valid()
+        assert "source" in globex.errors
+    for name in ("source", "company", "country", "email"):
+        assert acme.fields[name] is not globex.fields[name]
+        assert acme.fields[name].parent is acme and globex.fields[name].parent is globex
+        assert LeadWriteSerializer._declared_fields[name].parent is None  # the declared one stays unbound
+
+
+def test_a_list_field_and_its_child_are_copied_whole(org):
+    first, second = BulkRequestSerializer(data={"items": [{}]}), BulkRequestSerializer(data={"items": [{}]})
+    assert first.fields["items"] is not second.fields["items"]
+    assert first.fields["items"].child is not second.fields["items"].child
+    assert first.fields["items"].child.parent is first.fields["items"]
