@@ -52,9 +52,13 @@ def _scheduled_key(organization_id: int, reason: str) -> str:
 
 def rescore_soon(*, organization_id: int, lead_ids: list[int], reason: str) -> None:
     """Queue leads for rescoring; one drain task per (organization, reason) is scheduled at a time."""
-    client = _redis()
-    client.sadd(_pending_key(organization_id, reason), *lead_ids)
-    if client.set(_scheduled_key(organization_id, reason), "1", nx=True, ex=SCHEDULED_TTL_SECONDS):
+    # One round trip for both (every lead write comes here); no MULTI: the drain task clears the
+    # scheduled flag before it reads the set, so an id added in between schedules its own drain.
+    pipe = _redis().pipeline(transaction=False)
+    pipe.sadd(_pending_key(organization_id, reason), *lead_ids)
+    pipe.set(_scheduled_key(organization_id, reason), "1", nx=True, ex=SCHEDULED_TTL_SECONDS)
+    _, scheduled = pipe.execute()
+    if scheduled:
         pending_rescore_task.apply_async(
             kwargs={"organization_id": organization_id, "reason": reason}, countdown=DEBOUNCE_SECONDS
         )

@@ -81,8 +81,9 @@ class LeadListApi(LeadApiBase):
         operation_id="leads_list", responses=s.LeadSerializer(many=True), parameters=[SEARCH_PARAMETER]
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params.copy()
+        params = request.query_params
         if "search" in params:
+            params = params.copy()  # a deep copy of every parameter: only when one is renamed
             params["q"] = params.pop("search")[-1]
         queryset = self.filter_or_400(LeadFilter, self.visible_leads(), data=params, organization=self.org)
         page = self.paginator.paginate_queryset(queryset.values(*s.LEAD_VALUES), request, view=self)
