@@ -131,7 +131,7 @@ DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default=embedded.APP_ROLE)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "leadtrack.cache_backend.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="leadtrack"),
     }

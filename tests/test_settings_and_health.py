@@ -110,3 +110,15 @@ def test_html_responses_carry_the_security_headers(client, db):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_the_cache_keeps_one_redis_client_per_pool_and_still_reads_and_writes(db):
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client  # Django's own builds one per call
+    cache.set("health:probe", {"a": 1}, 30)
+    assert cache.get("health:probe") == {"a": 1}
+    assert cache.add("health:probe", "other", 30) is False
+    cache.delete("health:probe")
+    assert cache.get("health:probe") is None
