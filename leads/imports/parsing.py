@@ -155,10 +155,23 @@ def _csv_rows(content: bytes, encoding: str) -> Iterator[list[str]]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
+# What zipfile raises for an archive it cannot read: besides BadZipFile, NotImplementedError for a
+# "version needed to extract" above its own (found by the I5 upload fuzz as a 500), and the errors
+# of reading past a truncated or inconsistent directory.
+_UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    ValueError,
+    EOFError,
+    OSError,
+)
+
+
 def _check_xlsx(content: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
+    except _UNREADABLE_ZIP as exc:
         raise ImportFileError("This .xlsx file is damaged or not really an Excel workbook.") from exc
     entries = archive.infolist()
     if len(entries) > MAX_XLSX_ENTRIES:

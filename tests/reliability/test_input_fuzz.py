@@ -264,6 +264,15 @@ def _entity_expansion() -> bytes:
     return _rewrite_sheet(GOOD_XLSX, lambda xml: laughs + b"]>" + xml.replace(b"Acme", b"&lol9;", 1))
 
 
+def _zip_of_a_later_version() -> bytes:
+    """A workbook whose central directory asks for zip version 8.0 to extract: Python's zipfile
+    raises NotImplementedError, which a randomized run of the upload fuzz found as a 500."""
+    data = bytearray(GOOD_XLSX)
+    at = data.index(b"PK\x01\x02")  # the first central directory header
+    data[at + 6] = 80  # "version needed to extract", in tenths
+    return bytes(data)
+
+
 def _big_cell_csv(row: int) -> bytes:
     rows = [["Acme", "ann@acme.example"], ["Beta", "bo@beta.example"], ["Gamma", "g@gamma.example"]]
     rows[row - 1][0] = "x" * (10 * 1024 * 1024)
@@ -301,6 +310,7 @@ TARGETED = {
     "zip bomb (400 MB declared)": ("bomb.xlsx", _zip_bomb, None),
     "zip bomb lying about its size": ("liar.xlsx", _lying_zip_bomb, None),
     "zip that is not a workbook": ("other.xlsx", _not_a_workbook, None),
+    "zip needing a later zip version": ("later.xlsx", _zip_of_a_later_version, None),
     "malformed XML in row 3": ("broken.xlsx", _broken_xml_in_row_3, None),
     "truncated workbook": ("cut.xlsx", lambda: GOOD_XLSX[: len(GOOD_XLSX) // 2], None),
     "entity expansion": ("lol.xlsx", _entity_expansion, None),
