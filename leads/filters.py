@@ -23,7 +23,7 @@ from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.filters import FilterSet
 from leadtrack.tenancy.models import Organization
-from leadtrack.tenancy.roles import Role
+from leadtrack.tenancy.selectors import internal_users
 
 # The stage a lead reached (skips count as reached; recycles do not erase it) and the
 # field saying when: docs/metrics.md. Won and lost are the current closed stage.
@@ -179,16 +179,11 @@ class LeadFilter(FilterSet):
             self.filters[name].queryset = partial(self._relation_queryset, name)
 
     def _relation_queryset(self, name: str, request=None) -> QuerySet:
-        """The choices of a relation filter: this organization's rows (members who are not partners)."""
-        organization = self.organization
+        """The choices of a relation filter: this organization's rows (its internal members)."""
         if name == "owner":
-            return (
-                User.objects.filter(memberships__organization=organization)
-                .exclude(memberships__role=Role.PARTNER)
-                .order_by("email")
-            )
+            return internal_users(org=self.organization)
         model = {"source": Source, "campaign": Campaign, "industry": Industry}[name]
-        return model.objects.filter(organization=organization)
+        return model.objects.filter(organization=self.organization)
 
     # The relation filters, with how each option reads (as the model's __str__) and sorts.
     RELATION_LABELS = {

@@ -27,7 +27,8 @@ from leads.models import (
 )
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Membership, Organization
-from leadtrack.tenancy.roles import INTERNAL, role_can
+from leadtrack.tenancy.roles import role_can
+from leadtrack.tenancy.selectors import internal_users
 
 # Ten trillion in major units: far above any deal, far below BigIntegerField's limit.
 MAX_MAJOR_AMOUNT = Decimal("10000000000000")
@@ -76,17 +77,10 @@ class MoneyField(forms.CharField):
         return int(amount * 100)
 
 
-def member_users(*, org: Organization) -> QuerySet[User]:
-    """Internal members of ``org`` (partners never own leads)."""
-    return User.objects.filter(memberships__organization=org, memberships__role__in=INTERNAL).order_by(
-        "full_name", "email"
-    )
-
-
 def owner_choices(*, org: Organization, membership: Membership) -> QuerySet[User]:
     """Whom this member may make a lead's owner: anyone for managers and admins, only
     themselves for reps (a rep handing a lead to a colleague would lose sight of it)."""
-    users = member_users(org=org)
+    users = internal_users(org=org)
     if role_can(membership.role, "leads.edit_all"):
         return users
     return users.filter(pk=membership.user_id)

@@ -36,7 +36,7 @@ from leads.models import (
 from leads.regions import Region
 from leadtrack.accounts.models import User
 from leadtrack.tenancy.models import Organization
-from leadtrack.tenancy.roles import Role
+from leadtrack.tenancy.selectors import internal_users
 
 BIGINT_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
@@ -204,11 +204,6 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _owner_choices(org: Organization) -> QuerySet[User]:
-    """Members who may own a lead: not partners."""
-    return User.objects.filter(memberships__organization=org).exclude(memberships__role=Role.PARTNER)
-
-
 class OrganizationRelatedField(serializers.PrimaryKeyRelatedField):
     """The id of one of the request's organization's rows (another tenant's id is "does not exist").
 
@@ -266,7 +261,7 @@ class LeadWriteSerializer(StrictSerializer):
     source = OrganizationRelatedField(choices_of=_rows_of(Source))
     campaign = OrganizationRelatedField(choices_of=_rows_of(Campaign))
     owner = OrganizationRelatedField(
-        choices_of=lambda org: User.objects.none() if org is None else _owner_choices(org)
+        choices_of=lambda org: User.objects.none() if org is None else internal_users(org=org)
     )
     expected_amount = serializers.IntegerField(
         min_value=0, max_value=BIGINT_MAX, required=False, allow_null=True

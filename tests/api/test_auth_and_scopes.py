@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from leadtrack.api.models import ApiKey
 from leadtrack.api.selectors import api_key_cache_key
 from leadtrack.api.services import api_key_create, api_key_revoke
 from leadtrack.tenancy.context import tenant_context
@@ -61,11 +62,17 @@ def test_a_bad_or_malformed_key_is_a_401(org):
         assert client.get("/api/v1/leads/").status_code == 401
 
 
-def test_keys_are_stored_hashed_and_revocation_takes_effect_on_the_next_call(org, alice):
+def _read_key_client(org, alice) -> tuple[ApiKey, str, APIClient]:
+    """A new read-only key of ``org``, its raw value, and a client presenting it."""
     with tenant_context(org):
         key, raw = api_key_create(org=org, actor=alice, name="Warehouse", scopes=["read"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return key, raw, client
+
+
+def test_keys_are_stored_hashed_and_revocation_takes_effect_on_the_next_call(org, alice):
+    key, raw, client = _read_key_client(org, alice)
     assert client.get("/api/v1/leads/").status_code == 200
     with tenant_context(org):
         key.refresh_from_db()
@@ -136,10 +143,7 @@ def test_without_an_organization_only_the_presented_prefix_is_visible(org, other
 def test_a_key_read_from_the_cache_follows_its_row_and_its_organization(org, alice):
     """Keys and organizations are read from the cache after the first call: a change to either
     is seen on the next call, and a deleted key is a 401 at once."""
-    with tenant_context(org):
-        key, raw = api_key_create(org=org, actor=alice, name="Warehouse", scopes=["read"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    key, _, client = _read_key_client(org, alice)
     assert client.get("/api/v1/leads/").status_code == 200  # the key and the organization are now kept
     assert cache.get(api_key_cache_key(key.prefix)).organization.time_zone == org.time_zone
 
@@ -161,10 +165,7 @@ def test_a_key_read_from_the_cache_follows_its_row_and_its_organization(org, ali
 
 
 def test_a_wrong_secret_with_a_cached_prefix_is_a_401(org, alice):
-    with tenant_context(org):
-        _, raw = api_key_create(org=org, actor=alice, name="Warehouse", scopes=["read"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    _, raw, client = _read_key_client(org, alice)
     assert client.get("/api/v1/leads/").status_code == 200
     lt, prefix, secret = raw.split("_", 2)
     forged = APIClient()  # the cached prefix with another secret

@@ -6,6 +6,8 @@ from __future__ import annotations
 from leads.api.serializers import BulkRequestSerializer, LeadCreateSerializer, LeadWriteSerializer
 from leads.models import Source
 from leadtrack.tenancy.context import tenant_context
+from leadtrack.tenancy.roles import Role
+from tests.factories import add_member
 
 
 def test_each_serializer_owns_its_fields_and_its_organizations_choices(org, other_org):
@@ -29,3 +31,13 @@ def test_a_list_field_and_its_child_are_copied_whole(org):
     assert first.fields["items"] is not second.fields["items"]
     assert first.fields["items"].child is not second.fields["items"].child
     assert first.fields["items"].child.parent is first.fields["items"]
+
+
+def test_a_rep_who_is_a_partner_elsewhere_may_own_a_lead_here(acme_api, org, other_org, bob):
+    """The owner's choices (tenancy.selectors.internal_users, shared with the filters and the
+    forms) judge the membership in this organization only."""
+    add_member(other_org, bob, Role.PARTNER)
+    created = acme_api.post("/api/v1/leads/", {"company": "Owned", "owner": bob.pk}, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["owner"] == bob.pk
+    assert acme_api.get("/api/v1/leads/", {"owner": bob.pk}).json()["results"][0]["company"] == "Owned"
