@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["leadtrack.api.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "leadtrack.api.pagination.ApiCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["leadtrack.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "leadtrack.api.schema.ApiAutoSchema",

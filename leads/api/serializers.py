@@ -10,7 +10,7 @@ inside the request's organization: another tenant's id is a 400 field error.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -118,12 +118,22 @@ _LEAD_OUTPUT = tuple(
 
 
 def lead_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A ``.values(*LEAD_VALUES)`` row → the API's lead."""
+    """A ``.values(*LEAD_VALUES)`` row → the API's lead, every value already JSON (webhooks too)."""
     return {name: write(row[column]) for name, column, write in _LEAD_OUTPUT}
 
 
-def lead_rows(queryset: QuerySet[Lead]) -> list[dict[str, Any]]:
-    return [lead_json(row) for row in queryset.values(*LEAD_VALUES)]
+_LEAD_NAMES = tuple(name for name, _ in LEAD_COLUMNS)
+
+
+def lead_page_json(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of ``.values(*LEAD_VALUES)`` rows → the API's leads, for a response only.
+
+    The same leads as ``lead_json`` gives, but the datetimes are left to the API's renderer,
+    which writes them as ``iso`` does (leadtrack/api/renderers.py; tests/api/test_renderer.py),
+    and the country code is the column's text (never NULL). Renaming 34 values per lead in C
+    is what this saves over ``lead_json``: a page of 50 is 1,700 values.
+    """
+    return [dict(zip(_LEAD_NAMES, map(row.__getitem__, LEAD_VALUES), strict=True)) for row in rows]
 
 
 def lead_instance_json(lead: Lead) -> dict[str, Any]:

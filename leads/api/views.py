@@ -87,7 +87,7 @@ class LeadListApi(LeadApiBase):
             params["q"] = params.pop("search")[-1]
         queryset = self.filter_or_400(LeadFilter, self.visible_leads(), data=params, organization=self.org)
         page = self.paginator.paginate_queryset(queryset.values(*s.LEAD_VALUES), request, view=self)
-        return self.paginator.get_paginated_response([s.lead_json(row) for row in page])
+        return self.paginator.get_paginated_response(s.lead_page_json(page))
 
     @extend_schema(
         operation_id="leads_create",
