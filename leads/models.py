@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Replace
 from django.utils import timezone
-from django_countries.fields import CountryField
 
 from funnel.stages import Stage
+from leads.fields import CountryField
 from leads.regions import Region
 from leadtrack.tenancy.models import TenantModel
 
