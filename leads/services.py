@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
@@ -160,23 +161,25 @@ def duplicate_of(*, org: Organization, lead: Lead) -> tuple[Lead, str] | None:
 
 def _validate(*, org: Organization, lead: Lead) -> None:
     rules.apply_derived_fields(org=org, lead=lead)
-    # Uniqueness is the database's: _save_guarding_duplicates turns its refusal into a message.
+    # Uniqueness is the database's: _duplicates_named turns its refusal into a message.
     lead.full_clean(
         exclude=["organization", "merged_into"], validate_unique=False, validate_constraints=False
     )
     _check_relations(org=org, lead=lead)
 
 
-def _save_guarding_duplicates(*, org: Organization, lead: Lead, **save_kwargs) -> None:
-    """Save; a duplicate becomes DuplicateLeadError naming the lead it duplicates.
+@contextmanager
+def _duplicates_named(*, org: Organization, lead: Lead) -> Iterator[None]:
+    """Turn a unique index's refusal of ``lead`` into DuplicateLeadError naming the lead it duplicates.
 
     The unique indexes decide (Lead.Meta: every key of duplicate_of is one), also against a
     concurrent writer; duplicate_of runs only when one refuses, to say which lead and why.
     Checking first as well cost every create and update one more statement, for the same answer.
+    Wrap a savepoint in it (``with _duplicates_named(...), transaction.atomic():``): the refusal is
+    caught once that savepoint has rolled back, when the transaction can run the query again.
     """
     try:
-        with transaction.atomic():
-            lead.save(**save_kwargs)
+        yield
     except IntegrityError as exc:
         found = duplicate_of(org=org, lead=lead)
         if found:
@@ -184,7 +187,11 @@ def _save_guarding_duplicates(*, org: Organization, lead: Lead, **save_kwargs) -
         raise
 
 
-@transaction.atomic
+def _save_guarding_duplicates(*, org: Organization, lead: Lead, **save_kwargs) -> None:
+    with _duplicates_named(org=org, lead=lead), transaction.atomic():
+        lead.save(**save_kwargs)
+
+
 def lead_create(
     *,
     org: Organization,
@@ -195,7 +202,7 @@ def lead_create(
     lawful_basis: str | None = None,
     consent: ConsentGiven | None = None,
 ) -> Lead:
-    """Create a lead after validation and de-duplication.
+    """Create a lead after validation and de-duplication, in one savepoint.
 
     Raises ValidationError (field errors) or DuplicateLeadError (with the existing lead).
     ``created_at`` may be given by imports and migrations from another CRM. ``lawful_basis``
@@ -208,28 +215,40 @@ def lead_create(
         if created_at > timezone.now():
             raise ValidationError({"created_at": "Cannot be in the future."})
         lead.created_at = created_at
-    # Routing rules give an owner unless one was given (funnel/routing: every channel comes here).
-    routing = lead_route_new(org=org, lead=lead, owner_given=data.get("owner") is not None)
-    _validate(org=org, lead=lead)
-    _save_guarding_duplicates(org=org, lead=lead)
-    if consent is not None:
-        _consent_given(org=org, lead=lead, consent=consent, via=via)
-    lead_routing_record(org=org, lead=lead, decision=routing)
-    StageTransition.objects.create(
-        organization=org, lead=lead, from_stage="", to_stage=Stage.LEAD, at=lead.created_at, by=actor, via=via
-    )
-    _audit(
-        org=org, actor=actor, via=via, events=[lead_event(action=Action.LEAD_CREATE, lead=lead, fields=data)]
-    )
-    transaction.on_commit(
-        lambda: signals.lead_created.send(
-            sender=Lead,
-            organization_id=org.pk,
-            lead_id=lead.pk,
-            actor_id=actor.pk if actor else None,
+    # One savepoint for everything the create writes, the routing team's turn included: the
+    # duplicate check rides on it too (the lead's INSERT is its first write).
+    with _duplicates_named(org=org, lead=lead), transaction.atomic():
+        # Routing rules give an owner unless one was given (funnel/routing: every channel comes here).
+        routing = lead_route_new(org=org, lead=lead, owner_given=data.get("owner") is not None)
+        _validate(org=org, lead=lead)
+        lead.save()
+        if consent is not None:
+            _consent_given(org=org, lead=lead, consent=consent, via=via)
+        lead_routing_record(org=org, lead=lead, decision=routing)
+        StageTransition.objects.create(
+            organization=org,
+            lead=lead,
+            from_stage="",
+            to_stage=Stage.LEAD,
+            at=lead.created_at,
+            by=actor,
             via=via,
         )
-    )
+        _audit(
+            org=org,
+            actor=actor,
+            via=via,
+            events=[lead_event(action=Action.LEAD_CREATE, lead=lead, fields=data)],
+        )
+        transaction.on_commit(
+            lambda: signals.lead_created.send(
+                sender=Lead,
+                organization_id=org.pk,
+                lead_id=lead.pk,
+                actor_id=actor.pk if actor else None,
+                via=via,
+            )
+        )
     return lead
 
 

@@ -46,7 +46,7 @@ def test_the_lead_list_costs_the_same_few_statements_for_any_page_size(acme_api,
 
 def test_lead_create_costs_its_two_rows_and_its_audit_row(acme_api, org):
     """The lead and its first transition, two INSERTs: no duplicate check before the insert (the
-    unique indexes decide; leads.services._save_guarding_duplicates), no settings read (cached).
+    unique indexes decide; leads.services._duplicates_named), no settings read (cached).
     The audit row (D14) is one more INSERT, in the same transaction so that no write commits
     without its event (a deferred or after-commit write could be lost, and would run outside the
     tenant). The goal (docs/performance.md) is at most 4 besides authentication."""
@@ -62,6 +62,18 @@ def test_lead_create_costs_its_two_rows_and_its_audit_row(acme_api, org):
     print(f"\n[perf] lead create statements={len(statements)} (audit={len(audit)})")
     assert len(audit) == 1, statements
     assert len(statements) - len(audit) == 2, statements
+
+
+def test_lead_create_writes_in_one_savepoint(acme_api, org):
+    """The create's own savepoint also guards the duplicate check (leads.services._duplicates_named);
+    the other one here is the request's transaction, nested in the test's."""
+    make_lead(org, company="Warm-up")  # creates the organization's lead settings row once
+    acme_api.get("/api/v1/leads/")
+    with CaptureQueriesContext(connection) as captured:
+        response = acme_api.post("/api/v1/leads/", {"company": "Initech"}, format="json")
+    assert response.status_code == 201
+    savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 2, savepoints
 
 
 def test_webhook_events_cost_no_sql_in_an_organization_without_endpoints(org):
