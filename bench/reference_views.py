@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from bench.sql import LIST_FIELDS, SUMMARY_TABLE
+from bench.sql import FORMER_LIST_FIELDS, LIST_FIELDS, SUMMARY_TABLE
 from leads.models import Lead
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Organization
@@ -28,20 +28,27 @@ def _organization(slug: str) -> Organization:
     return Organization.objects.get(slug=slug)
 
 
-def _page(org: Organization, request: HttpRequest, size: int) -> list[dict]:
+def _page(
+    org: Organization, request: HttpRequest, size: int, fields: tuple[str, ...] = LIST_FIELDS
+) -> list[dict]:
     queryset = Lead.objects.filter(deleted_at__isnull=True)
     if request.GET.get("stage"):
         queryset = queryset.filter(stage=request.GET["stage"])
-    return list(queryset.order_by("-created_at", "-id").values(*LIST_FIELDS)[:size])
+    return list(queryset.order_by("-created_at", "-id").values(*fields)[:size])
 
 
-def lead_list(request: HttpRequest, org_slug: str) -> JsonResponse:
-    """Reference of the API lead list: the ORM's ``.values()`` and ``JsonResponse``."""
+def lead_list(request: HttpRequest, org_slug: str, fields: tuple[str, ...] = LIST_FIELDS) -> JsonResponse:
+    """Reference of the API lead list: the ORM's ``.values()`` of the API's fields and ``JsonResponse``."""
     org = _organization(org_slug)
     size = min(int(request.GET.get("page_size", 50)), 100)
     with tenant_context(org):
-        rows = _page(org, request, size)
+        rows = _page(org, request, size, fields)
     return JsonResponse({"results": rows})
+
+
+def lead_list_former(request: HttpRequest, org_slug: str) -> JsonResponse:
+    """The list reference as it was until 2026-11-26: 15 of the lead's 34 fields (information)."""
+    return lead_list(request, org_slug, FORMER_LIST_FIELDS)
 
 
 @csrf_exempt

@@ -510,6 +510,10 @@ def measure_api(run: Run, base: str, key: str | None, key_reason: str, other_key
         compare=">=",
         limit=0.6,
     )
+    ref_former = endpoint(run, f"{base}/bench-ref/o/{MID}/leads-former.json?{config.list_query}")
+    former = "API lead list beside the former reference (15 of the 34 fields)"
+    run.add(Row(former, "p50 ms @1", product_list["p50_ms_c1"], ref_former["p50_ms_c1"], goal="(info)"))
+    run.add(Row(former, "req/s @8", product_list["rps_c8"], ref_former["rps_c8"], goal="(info)"))
     size_ratio = _ratio(product_list["p50_ms_c1"], small_list["p50_ms_c1"])
     run.add(
         Row("API lead list, org size", "p50 mid ÷ 10k org", size_ratio, None, goal="≤ 1.3×"),

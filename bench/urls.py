@@ -7,6 +7,7 @@ from leadtrack.urls import urlpatterns as product_urlpatterns
 
 urlpatterns = [
     path("bench-ref/o/<slug:org_slug>/leads.json", reference_views.lead_list),
+    path("bench-ref/o/<slug:org_slug>/leads-former.json", reference_views.lead_list_former),
     path("bench-ref/o/<slug:org_slug>/leads/create", reference_views.lead_create),
     path("bench-ref/o/<slug:org_slug>/leads/", reference_views.lead_page),
     path("bench-ref/o/<slug:org_slug>/dashboard/", reference_views.dashboard_page),
