@@ -215,8 +215,8 @@ def lead_create(
         if created_at > timezone.now():
             raise ValidationError({"created_at": "Cannot be in the future."})
         lead.created_at = created_at
-    # One savepoint for everything the create writes, the routing team's turn included: the
-    # duplicate check rides on it too (the lead's INSERT is its first write).
+    # One savepoint for everything the create writes, the routing team's turn included. A
+    # duplicate refused by a unique index rolls all of it back; _duplicates_named then names it.
     with _duplicates_named(org=org, lead=lead), transaction.atomic():
         # Routing rules give an owner unless one was given (funnel/routing: every channel comes here).
         routing = lead_route_new(org=org, lead=lead, owner_given=data.get("owner") is not None)

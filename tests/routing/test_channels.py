@@ -62,6 +62,23 @@ def test_a_lead_posted_to_the_api_is_routed(org, round_robin):
     assert owners == ["rae@acme.example", "sam@acme.example"]
 
 
+def test_a_refused_duplicate_does_not_take_a_reps_turn(org, round_robin):
+    """The routing team's turn is written before the lead's INSERT, in the create's one savepoint:
+    a duplicate refused by the unique index rolls it back with everything else."""
+    with tenant_context(org):
+        _, raw = api_key_create(org=org, actor=None, name="CRM sync", scopes=("read", "write"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    first = client.post("/api/v1/leads/", {"company": "Api One", "email": "one@api.example"}, format="json")
+    again = client.post("/api/v1/leads/", {"company": "Api One", "email": "one@api.example"}, format="json")
+    second = client.post("/api/v1/leads/", {"company": "Api Two"}, format="json")
+    assert (first.status_code, again.status_code, second.status_code) == (201, 409, 201)
+    assert again.json()["existing_id"] == first.json()["id"]
+    with tenant_context(org):
+        owners = [Lead.objects.get(pk=r.json()["id"]).owner.email for r in (first, second)]
+    assert owners == ["rae@acme.example", "sam@acme.example"]
+
+
 def _rows(count):
     return [{"company": f"Row {n}", "email": f"row{n}@row{n}.example"} for n in range(count)]
 
