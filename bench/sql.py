@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
+from leads.api.columns import LEAD_VALUES
+
 SUMMARY_TABLE = "bench_funnel_monthly"
 # The fields of one lead in a list response, for the references and the bare WSGI floor: the
-# API's own (leads.api.serializers.LEAD_VALUES; tests/test_bench_references.py keeps them
-# equal), so that the references read and write what the product does.
-LIST_FIELDS = (
-    "id",
-    "company",
-    "contact_name",
-    "email",
-    "phone",
-    "job_title",
-    "website",
-    "country",
-    "region",
-    "industry_id",
-    "employees",
-    "segment",
-    "source_id",
-    "campaign_id",
-    "owner_id",
-    "stage",
-    "score",
-    "expected_amount",
-    "won_amount",
-    "currency",
-    "external_id",
-    "notes",
-    "close_reason",
-    "reached_mql_at",
-    "reached_sql_at",
-    "reached_opportunity_at",
-    "closed_at",
-    "first_contacted_at",
-    "first_meeting_at",
-    "created_at",
-    "updated_at",
-    "version",
-    "lawful_basis",
-    "marketing_withdrawn_at",
-)
+# API's own, so that the references read and write what the product does.
+LIST_FIELDS = LEAD_VALUES
 # The 15 fields the list references returned until 2026-11-26 (docs/performance.md's synthetic
 # lead had 15 columns; the product's has 34). Still measured, as information.
 FORMER_LIST_FIELDS = (
