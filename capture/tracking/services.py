@@ -32,6 +32,7 @@ from capture.tracking.selectors import SiteInfo, site_cache_forget
 from leads import signals as lead_signals
 from leads.models import Activity, ActivityKind, Lead, Via
 from leadtrack.accounts.models import User
+from leadtrack.pgarrays import array_literal
 from leadtrack.tenancy.context import tenant_context
 from leadtrack.tenancy.models import Organization
 
@@ -362,7 +363,7 @@ def _insert_page_views(*, org: Organization, events: list[dict[str, Any]]) -> li
         [datetime.fromtimestamp(e["received"], tz=UTC) for e in events],
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [org.pk, *columns])
+        cursor.execute(_INSERT, [org.pk, *map(array_literal, columns)])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -468,7 +469,8 @@ def page_views_to_timeline(*, org: Organization, visitor_ids: Iterable[str]) -> 
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            _LINK_ACTIVITIES, [[view.pk for view in page_views], [a.pk for a in activities], org.pk]
+            _LINK_ACTIVITIES,
+            [array_literal(view.pk for view in page_views), array_literal(a.pk for a in activities), org.pk],
         )
     announced = [(a.pk, a.lead_id) for a in activities]
 

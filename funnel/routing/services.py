@@ -53,6 +53,7 @@ from leads import rules as lead_rules
 from leads.models import Lead, Via
 from leadtrack import caching
 from leadtrack.accounts.models import User
+from leadtrack.pgarrays import array_literal
 from leadtrack.tenancy.models import Membership, Organization
 from leadtrack.tenancy.roles import INTERNAL
 
@@ -427,7 +428,7 @@ def lead_routing_record_batch(
         for column, value in zip(columns, row, strict=True):
             column.append(value)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_RECORDS, [org.pk, now, *columns])
+        cursor.execute(_INSERT_RECORDS, [org.pk, now, *map(array_literal, columns)])
 
 
 def lead_routing_backfill(*, org: Organization, now: datetime.datetime | None = None) -> int:

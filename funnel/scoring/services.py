@@ -33,6 +33,7 @@ from funnel.stages import Stage
 from leads import signals
 from leads.models import Activity, Lead, LeadChange, Via
 from leadtrack.accounts.models import User
+from leadtrack.pgarrays import array_literal
 from leadtrack.tenancy.models import Organization
 
 from .models import (
@@ -449,7 +450,11 @@ def leads_rescore(
                     f"UPDATE {Lead._meta.db_table} AS l SET score = v.score "
                     "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, score) "
                     "WHERE l.organization_id = %s AND l.id = v.id",
-                    [[lead.pk for lead in rescored], [lead.score for lead in rescored], org.pk],
+                    [
+                        array_literal(lead.pk for lead in rescored),
+                        array_literal(lead.score for lead in rescored),
+                        org.pk,
+                    ],
                 )
             ScoreChange.objects.bulk_create(history, batch_size=CHUNK_SIZE)
         if records_to_save:

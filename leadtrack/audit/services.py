@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from leadtrack.audit import context
 from leadtrack.audit.models import Action, AuditEvent
+from leadtrack.pgarrays import array_literal
 from leadtrack.tenancy.models import Organization
 
 logger = logging.getLogger("leadtrack.audit")
@@ -90,7 +91,7 @@ def audit_record_many(
         for event in events
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [list(column) for column in zip(*rows, strict=True)])
+        cursor.execute(_INSERT, [array_literal(column) for column in zip(*rows, strict=True)])
     for event in events:
         logger.log(
             event.level,

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from leads.models import ActivityKind, Lead, Via
 from leads.services import activity_log
 from leadtrack.accounts.models import User
+from leadtrack.pgarrays import array_literal
 from leadtrack.tenancy.models import Organization
 from reports.attribution.models import EmailEndpoint, EmailEvent, EmailEventType
 
@@ -178,14 +179,14 @@ def email_events_record(
             {
                 "org": org.pk,
                 "now": now,
-                "event_ids": [e.event_id for e in unique],
-                "event_types": [e.event_type for e in unique],
-                "message_ids": [e.message_id for e in unique],
-                "recipients": [e.recipient for e in unique],
-                "campaigns": [e.campaign for e in unique],
-                "urls": [e.url for e in unique],
-                "times": [e.occurred_at for e in unique],
-                "lead_ids": [leads.get(e.recipient) for e in unique],
+                "event_ids": array_literal(e.event_id for e in unique),
+                "event_types": array_literal(e.event_type for e in unique),
+                "message_ids": array_literal(e.message_id for e in unique),
+                "recipients": array_literal(e.recipient for e in unique),
+                "campaigns": array_literal(e.campaign for e in unique),
+                "urls": array_literal(e.url for e in unique),
+                "times": array_literal(e.occurred_at for e in unique),
+                "lead_ids": array_literal(leads.get(e.recipient) for e in unique),
             },
         )
         stored = cursor.fetchall()
