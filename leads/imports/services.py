@@ -18,7 +18,7 @@ import hashlib
 import io
 import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -106,6 +106,18 @@ class NameResolver:
 
     def ids(self, kind: str, names: set[str]) -> dict[str, int]:
         return {name.lower(): self.get(kind, name).pk for name in names}
+
+    def resolve_in_order(self, rows: Iterable[ParsedRow]) -> None:
+        """Find or create every name ``rows`` use, kind by kind in NAMED_MODELS' order and by name.
+
+        Chunks of one import run side by side, each in its transaction: a name one of them created
+        holds the others back until it commits. Taken in one order by every chunk, the waits never
+        form a cycle (a deadlock would fail a chunk).
+        """
+        rows = list(rows)
+        for kind in NAMED_MODELS:
+            for name in sorted({row.values[kind] for row in rows if kind in row.values}, key=str.lower):
+                self.get(kind, name)
 
 
 def _service_values(row: ParsedRow, resolver: NameResolver) -> dict[str, Any]:
@@ -689,6 +701,7 @@ def leads_upsert_bulk(
     by_index: dict[int, RowResult] = dict(failed)
     try:
         with transaction.atomic():
+            resolver.resolve_in_order(row for index, row in enumerate(parsed) if index not in failed)
             # A row that expects a version is an update (or an error when nothing matches it):
             # it never takes the insert, which would create where the per-row path refuses.
             per_row_only = {

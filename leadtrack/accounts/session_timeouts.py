@@ -41,7 +41,9 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        # Without a session cookie nobody is signed in by a session: API calls, tracking events
+        # and form posts then skip building the anonymous user.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             now = int(time.time())
             session = request.session
             signed_in = session.setdefault(SIGNED_IN_AT, now)

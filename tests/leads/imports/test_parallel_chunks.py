@@ -8,10 +8,11 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from leads.imports import services
 from leads.imports.services import import_job_create, import_job_run_step
-from leads.models import ImportJob, Lead
+from leads.models import ImportJob, Lead, Source
 from leadtrack.tenancy.context import tenant_context
 from tests.leads.imports.helpers import csv_bytes
 
@@ -19,10 +20,11 @@ ROWS = services.FAST_PATH_MIN_ROWS + 100  # the set-based path, as a real file's
 CHUNK_ROWS = ROWS // 2
 
 
-def _started_job(org, mike, monkeypatch) -> ImportJob:
+def _started_job(org, mike, monkeypatch, *, sources=None) -> ImportJob:
     monkeypatch.setattr(services, "BULK_CHUNK_ROWS", CHUNK_ROWS)
-    rows = [[f"Parallel {n}", f"p{n}@parallel{n}.example", "DE"] for n in range(ROWS)]
-    content = csv_bytes(["Company", "Email", "Country"], rows)
+    sources = sources or (lambda n: "")
+    rows = [[f"Parallel {n}", f"p{n}@parallel{n}.example", "DE", sources(n)] for n in range(ROWS)]
+    content = csv_bytes(["Company", "Email", "Country", "Lead source"], rows)
     with tenant_context(org):
         job = import_job_create(org=org, actor=mike, file_name="p.csv", content=content)
         # Queued as import_job_start does, without its task (which would run the whole job here).
@@ -88,3 +90,43 @@ def test_a_chunk_delivered_twice_at_once_is_imported_once(org, mike, monkeypatch
         assert import_job_run_step(org=org, job_id=job.pk) is False  # chunk 1, then nothing left
         job.refresh_from_db()
         assert (job.status, job.created_count, Lead.objects.count()) == ("done", ROWS, ROWS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_naming_the_same_new_sources_in_opposite_orders_both_import(org, mike, monkeypatch):
+    # Chunk 0 names "Fair B" first, chunk 1 "Fair A" first. The second chunk to create a name waits
+    # for the first one's commit; both then finish, and each source exists once.
+    def source(n: int) -> str:
+        first, second = ("Fair B", "Fair A") if n < CHUNK_ROWS else ("Fair A", "Fair B")
+        return first if n % CHUNK_ROWS < CHUNK_ROWS // 2 else second
+
+    job = _started_job(org, mike, monkeypatch, sources=source)
+    outcomes = _side_by_side(org, job, [0, 1])
+    with tenant_context(org):
+        job.refresh_from_db()
+        names = sorted(Source.objects.filter(name__startswith="Fair").values_list("name", flat=True))
+        per_source = dict(
+            Lead.objects.values_list("source__name").annotate(n=Count("id")).values_list("source__name", "n")
+        )
+    assert all(isinstance(outcome, bool) for outcome in outcomes), (outcomes, job.failure)
+    assert (job.status, job.created_count, job.error_count) == ("done", ROWS, 0)
+    assert names == ["Fair A", "Fair B"]
+    assert per_source == {"Fair A": ROWS // 2, "Fair B": ROWS // 2}
+    assert job.options["created_names"]["source"] == ["Fair A", "Fair B"]
+
+
+def test_a_batch_creates_its_new_names_in_one_order_whatever_the_rows_order(org, mike):
+    # Processes have their own string hashing, so set order differs between a worker's processes;
+    # the cycle above needs two processes. What prevents it is this order, the same in every one.
+    names = [f"Fair {letter}" for letter in "FEDCBA"]
+    rows = [
+        {"company": f"Ordered {n}", "email": f"o{n}@ordered{n}.example", "source": names[n % len(names)]}
+        for n in range(services.FAST_PATH_MIN_ROWS)
+    ]
+    with tenant_context(org):
+        results = services.leads_upsert_bulk(org=org, actor=mike, rows=rows, via="import")
+        created_order = list(
+            Source.objects.filter(name__startswith="Fair ").order_by("pk").values_list("name", flat=True)
+        )
+    assert {result.status for result in results} == {"created"}
+    assert created_order == sorted(names)
