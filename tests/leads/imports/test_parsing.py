@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import UTC, datetime
@@ -146,6 +147,26 @@ def test_utf8_bom_crlf_and_semicolons():
     table = read_table(file_name="leads.csv", content=content)
     assert table.headers == ["Company", "Email"]
     assert [cells for _, cells in table.rows()] == [["Acme", "a@acme.example"]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_the_file_is_read_as_one_decoded_text_would_be(encoding):
+    # Read as it is decoded (leads/imports/parsing.py _csv_rows): quoted line breaks, separators
+    # other than newlines inside cells, and a character cut by the delimiter sniffer's byte sample.
+    filler = "é" * 70_000 if encoding != "cp1252" else "x" * 70_000
+    rows = [
+        ["Company", "Notes"],
+        ["Acme", "first line\r\nsecond line"],
+        ["Form\x0cfeed", "unicode\u2028separator" if encoding != "cp1252" else "plain"],
+        ["Long", filler + "€"],
+        ['Quote "q"', ""],
+    ]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    content = buffer.getvalue().encode(encoding)
+    table = read_table(file_name="leads.csv", content=content)
+    assert table.headers == rows[0]
+    assert [cells for _, cells in table.rows()] == [row for row in rows[1:] if any(row)]
 
 
 def test_a_file_over_the_limit_is_refused():
