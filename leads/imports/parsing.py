@@ -88,14 +88,9 @@ class Table:
             if any(cell not in (None, "") and str(cell).strip() for cell in cells):
                 yield number, list(cells)
 
-    def records(
-        self, mapping: Mapping[int, str], *, start: int = 1
-    ) -> Iterator[tuple[int, dict[str, Any], list[Any]]]:
-        """(row number, {target: value}, original cells) using ``mapping`` column index → target,
-        from row ``start`` on."""
+    def records(self, mapping: Mapping[int, str]) -> Iterator[tuple[int, dict[str, Any], list[Any]]]:
+        """(row number, {target: value}, original cells) using ``mapping`` column index → target."""
         for number, cells in self.rows():
-            if number < start:
-                continue
             record: dict[str, Any] = {}
             for index, target in mapping.items():
                 record[target] = cells[index] if index < len(cells) else None
