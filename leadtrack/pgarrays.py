@@ -33,4 +33,10 @@ def array_literal(values: Iterable[Any]) -> str:
     None is NULL; booleans, integers, datetimes (ISO 8601, with their offset) and anything else by
     its text. One dimension only.
     """
+    values = values if isinstance(values, list | tuple) else list(values)
+    if values and all(value is values[0] for value in values):
+        # A column that holds one object in every row (a batch's organization, time, action or
+        # actor): its text is written once. Identity, not equality: 1 == True, and equal datetimes
+        # in two zones or Decimals of two scales have different texts.
+        return "{" + ",".join([_element(values[0])] * len(values)) + "}"
     return "{" + ",".join(map(_element, values)) + "}"

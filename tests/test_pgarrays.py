@@ -78,3 +78,22 @@ def test_json_documents_and_addresses_arrive_as_written():
 def test_an_empty_iterable_is_an_empty_array():
     assert array_literal([]) == "{}"
     assert array_literal(iter(())) == "{}"
+
+
+@pytest.mark.django_db
+def test_a_column_of_one_repeated_object_reads_back_like_any_other():
+    moment = datetime(2025, 10, 26, 2, 30, tzinfo=timezone(timedelta(hours=2)))
+    text = 'a "b" {c}, d'
+    assert _read_back(array_literal([moment] * 3), "timestamptz[]") == [moment] * 3
+    assert _read_back(array_literal((text,) * 2), "text[]") == [text] * 2
+    assert _read_back(array_literal([None] * 2), "bigint[]") == [None] * 2
+    assert array_literal([moment] * 2) == array_literal([moment, moment.replace()])
+
+
+def test_equal_values_of_different_types_keep_their_own_text():
+    # 1 == True and the same instant in two zones compare equal: only the same object is repeated.
+    assert array_literal([True, 1]) == "{t,1}"
+    utc = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    assert array_literal([utc, utc.astimezone(timezone(timedelta(hours=1)))]) == (
+        '{"2025-01-01T12:00:00+00:00","2025-01-01T13:00:00+01:00"}'
+    )

@@ -603,6 +603,7 @@ class RowParser:
         self.lead_rules = rules.lead_settings(org=org)
         self._regions: dict[str, str] = {}
         self._email_domains: dict[str, bool] = {}
+        self._websites: dict[str, bool] = {}
         self.owners = {
             m.user.email.lower(): m.user
             for m in Membership.objects.filter(organization=org)
@@ -631,6 +632,18 @@ class RowParser:
                 validate_email.validate_domain_part(domain)
             )
         return self._email_domains[domain]
+
+    def _valid_website(self, url: str) -> bool:
+        """Django's URLValidator (the model field's), once per address: an export lists several
+        contacts at one company, and the validator costs more than the rest of the row's parsing."""
+        if url not in self._websites:
+            try:
+                http_url_validator(url)
+            except ValidationError:
+                self._websites[url] = False
+            else:
+                self._websites[url] = True
+        return self._websites[url]
 
     def region(self, country: str) -> str:
         if country not in self._regions:
@@ -682,10 +695,8 @@ class RowParser:
             row.values[name] = email
         elif name == "website":
             url = text if "//" in text else "http://" + text
-            try:
-                http_url_validator(url)
-            except ValidationError:
-                raise CellError(f"“{text}” is not a web address.") from None
+            if not self._valid_website(url):
+                raise CellError(f"“{text}” is not a web address.")
             if len(url) > _MAX_LENGTH["website"]:
                 raise CellError(f"Longer than {_MAX_LENGTH['website']} characters.")
             row.values[name] = url

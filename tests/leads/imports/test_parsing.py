@@ -295,6 +295,18 @@ def test_the_cached_email_check_agrees_with_djangos_validator(in_org, email):
     assert RowParser(org=in_org, allow_history=False)._valid_email(email) is expected
 
 
+def test_each_row_of_a_repeated_website_gets_the_validators_answer(in_org):
+    """The URL check is done once per address (RowParser._valid_website): every row still gets it."""
+    parser = RowParser(org=in_org, allow_history=False)
+    rows = [
+        parser.parse({"company": f"Acme {n}", "website": website})
+        for n, website in enumerate(["acme.example", "acme.example", "not a site", "not a site", "http://"])
+    ]
+    assert [row.values.get("website") for row in rows[:2]] == ["http://acme.example"] * 2
+    assert [set(row.errors) for row in rows] == [set(), set(), {"website"}, {"website"}, {"website"}]
+    assert [row.errors["website"] for row in rows[2:4]] == [["“not a site” is not a web address."]] * 2
+
+
 def test_values_beyond_the_columns_limits_are_errors_not_crashes(in_org):
     row = RowParser(org=in_org, allow_history=False).parse(
         {
