@@ -135,6 +135,21 @@ def test_a_set_based_import_respects_capacity_and_rules_in_the_batch(org, reps, 
     assert outcomes == [RoutingOutcome.ROUTED] * 4 + [RoutingOutcome.NOBODY_AVAILABLE, RoutingOutcome.NO_RULE]
 
 
+def test_a_batchs_assignments_by_a_person_rule_count_against_that_persons_team_capacity(org, reps, mike):
+    rae, sam, _ = reps
+    team = make_team(org, "Small", [rae, sam], capacity=2)
+    make_rule(org, "Germany to Rae", user=rae, countries=["DE"])
+    make_rule(org, "France to the small team", team=team, countries=["FR"])
+    rows = [{"company": f"De {n}", "country": "Germany"} for n in range(2)] + [
+        {"company": f"Fr {n}", "country": "France"} for n in range(3)
+    ]
+    with tenant_context(org):
+        results = leads_upsert_bulk(org=org, actor=mike, rows=rows, via=Via.IMPORT)
+    owners = owners_of(org, [Lead(pk=result.lead_id) for result in results])
+    # Rae's two German leads fill her capacity: the team's turns go to Sam until he is full too.
+    assert owners == {"rae@acme.example": 2, "sam@acme.example": 2, None: 1}
+
+
 def test_a_referral_creates_a_routed_lead(org, round_robin):
     from tests.referrals.conftest import make_partner, make_program, submit
 

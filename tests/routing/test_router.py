@@ -62,6 +62,18 @@ def test_capacity_counts_open_leads_and_a_full_rep_is_skipped(org, reps):
     assert outcomes == {RoutingOutcome.ROUTED: 4, RoutingOutcome.NOBODY_AVAILABLE: 2}
 
 
+def test_a_rep_holding_more_open_leads_than_the_capacity_is_full(org, reps):
+    """Open leads are counted only up to the capacity (Router._is_full): beyond it is still full."""
+    rae, sam, _ = reps
+    team = make_team(org, "Two", [rae, sam], capacity=2)
+    for n in range(3):
+        make_lead(org, owner=rae, company=f"Rae's {n}")
+    make_lead(org, owner=sam, company="Sam's")
+    make_rule(org, "Everyone", team=team)
+    leads = [make_lead(org, company=f"Co {n}") for n in range(2)]
+    assert owners_of(org, leads) == {"sam@acme.example": 1, None: 1}
+
+
 def test_a_deleted_lead_frees_capacity(org, reps):
     rae = reps[0]
     team = make_team(org, "Solo", [rae], capacity=1)
