@@ -163,6 +163,9 @@ class Router:
     A member's open leads are read the first time their capacity decides a turn, counted up to
     that capacity (a count at it is full, whatever lies beyond), and the router's own assignments
     are added in memory, so a batch routes in memory. ``finish()`` writes the moved pointers.
+    Route a batch before any of its leads is saved (the import), or take one router per lead
+    when each is saved before the next is routed (SLA reassignment): a lead saved after the
+    router read its owner's count would be counted twice, and one moved away not at all.
     """
 
     def __init__(self, *, org: Organization, rules: Sequence[RoutingRule] | None = None):
@@ -571,19 +574,25 @@ def sla_process(*, org: Organization, now: datetime.datetime | None = None) -> S
     policy = sla_policy_get(org=org)
     reassigned = kept = 0
     if policy.reassign_when_missed:
-        late = _open_uncontacted(
-            LeadRouting.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                organization=org, reassigned_at__isnull=True, reassign_at__lte=now, lead__owner__isnull=False
+        late = (
+            _open_uncontacted(
+                LeadRouting.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                    organization=org,
+                    reassigned_at__isnull=True,
+                    reassign_at__lte=now,
+                    lead__owner__isnull=False,
+                )
             )
-        ).select_related("lead", "lead__owner")
-        router: Router | None = None
+            .select_related("lead", "lead__owner")
+            .order_by("reassign_at", "pk")
+        )
         for record in late:
-            router = router or Router(org=org)
+            # A router per lead: each reassignment is saved before the next lead is routed (Router).
+            router = Router(org=org)
             if _reassign(org=org, policy=policy, record=record, router=router, now=now):
                 reassigned += 1
             else:
                 kept += 1
-        if router is not None:
             router.finish()
     return SlaRun(reminded=reminded, reassigned=reassigned, kept=kept)
 

@@ -296,3 +296,29 @@ def test_leads_are_unchanged_by_reading_the_queue(org, bob):
         before = Lead.objects.get(pk=lead.pk).version
         list(selectors.sla_queue(org=org, membership=Membership.objects.get(user=bob)))
         assert Lead.objects.get(pk=lead.pk).version == before
+
+
+def test_reassignments_in_one_run_see_the_capacity_the_earlier_ones_used(org, reps):
+    """Sam (capacity 2) takes a German lead by a person rule, then is the team's only member for
+    the next one: he holds 1 open lead of 2 and gets it. A router shared by the run counted the
+    first lead twice, as saved and as its own assignment, and found Sam full."""
+    _rae, sam, tia = reps
+    team = make_team(org, "Inbound", [sam], capacity=2)
+    make_rule(org, "Germany to Sam", user=sam, countries=["DE"])
+    make_rule(org, "Everyone", team=team)
+    with tenant_context(org):
+        services.sla_policy_update(
+            org=org, data={"reassign_when_missed": True, "reassign_after_minutes": 120}
+        )
+    german = make_lead(org, company="Berlin Co", country="DE", owner=tia)
+    french = make_lead(org, company="Paris Co", country="FR", owner=tia)
+    with tenant_context(org):
+        for minute, lead in ((0, german), (1, french)):
+            LeadRouting.objects.filter(lead=lead).update(
+                sla_due_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+                reassign_at=datetime(2026, 11, 23, 11, minute, tzinfo=UTC),
+            )
+        run = services.sla_process(org=org, now=datetime(2026, 11, 23, 12, tzinfo=UTC))
+        owners = dict(Lead.objects.filter(pk__in=[german.pk, french.pk]).values_list("company", "owner"))
+    assert (run.reassigned, run.kept) == (2, 0)
+    assert owners == {"Berlin Co": sam.pk, "Paris Co": sam.pk}
