@@ -163,9 +163,8 @@ class Router:
     A member's open leads are read the first time their capacity decides a turn, counted up to
     that capacity (a count at it is full, whatever lies beyond), and the router's own assignments
     are added in memory, so a batch routes in memory. ``finish()`` writes the moved pointers.
-    Route a batch before any of its leads is saved (the import), or take one router per lead
-    when each is saved before the next is routed (SLA reassignment): a lead saved after the
-    router read its owner's count would be counted twice, and one moved away not at all.
+    A batch is routed before any of its leads is saved (the import); a caller that saves each
+    lead before routing the next calls ``saved()`` in between (SLA reassignment).
     """
 
     def __init__(self, *, org: Organization, rules: Sequence[RoutingRule] | None = None):
@@ -219,6 +218,13 @@ class Router:
             ).values_list("user_id", flat=True)
         )
         return self._teams
+
+    def saved(self) -> None:
+        """The leads routed so far are in the database now: open leads are counted again when next
+        needed. A count read before the save would miss a lead moved away from its owner, and this
+        router's own tally would count a saved one a second time."""
+        self._open_in_database.clear()
+        self._assigned.clear()
 
     def _is_full(self, member: TeamMember) -> bool:
         """True when the member holds ``max_open_leads`` open leads, this router's assignments included.
@@ -586,13 +592,15 @@ def sla_process(*, org: Organization, now: datetime.datetime | None = None) -> S
             .select_related("lead", "lead__owner")
             .order_by("reassign_at", "pk")
         )
+        router: Router | None = None
         for record in late:
-            # A router per lead: each reassignment is saved before the next lead is routed (Router).
-            router = Router(org=org)
+            router = router or Router(org=org)
             if _reassign(org=org, policy=policy, record=record, router=router, now=now):
                 reassigned += 1
             else:
                 kept += 1
+            router.saved()  # each reassignment is saved before the next lead is routed
+        if router is not None:
             router.finish()
     return SlaRun(reminded=reminded, reassigned=reassigned, kept=kept)
 
