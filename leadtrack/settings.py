@@ -71,6 +71,8 @@ MIDDLEWARE = [
     # First: every response, even a redirect or an error page, carries its X-Request-ID.
     "leadtrack.audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The tracking beacon (POST /t/<key>/e) is answered here: it uses nothing below (it says why).
+    "capture.tracking.middleware.TrackingEventsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from capture.tracking.public_urls import MOUNT as TRACKING_MOUNT
 from leadtrack import views
 from leadtrack.accounts import mfa_views
 from leadtrack.accounts import views as account_views
@@ -8,7 +9,7 @@ from leadtrack.tenancy import views as tenancy_views
 urlpatterns = [
     # Public web capture first: the busiest paths (form posts and embeds, the tracking script and
     # its events) are then matched without trying every organization pattern before them.
-    path("t/", include("capture.tracking.public_urls")),
+    path(TRACKING_MOUNT, include("capture.tracking.public_urls")),
     path("f/", include("capture.forms.public_urls")),
     path("", tenancy_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

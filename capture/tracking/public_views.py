@@ -40,8 +40,12 @@ def _script_source() -> str:
     return SCRIPT_FILE.read_text()
 
 
+def _site(key: str) -> SiteInfo | None:
+    return site_for_key(key=key) if services.SITE_KEY_PATTERN.fullmatch(key) else None
+
+
 def _site_or_404(key: str) -> SiteInfo:
-    site = site_for_key(key=key) if services.SITE_KEY_PATTERN.fullmatch(key) else None
+    site = _site(key)
     if site is None:
         raise Http404("Unknown site")
     return site
@@ -86,8 +90,11 @@ def tracking_events(request: HttpRequest, key: str) -> HttpResponse:
     """POST: the body is one event or ``{"events": [...]}`` as JSON (sent as text/plain by
     navigator.sendBeacon, so no CORS preflight). GET ``?d=<json>``: the image fallback.
     204 (or a pixel) when accepted or deliberately dropped (Do-Not-Track); 400 with field
-    errors for anything malformed; 404 for an unknown key."""
-    site = _site_or_404(key)
+    errors for anything malformed; 404 for an unknown key, as JSON like the other errors (this
+    view is called by capture/tracking/middleware.py, before the middleware an error page needs)."""
+    site = _site(key)
+    if site is None:
+        return JsonResponse({"detail": "Unknown site."}, status=404)
     if request.method == "GET":
         body = request.GET.get("d", "").encode()
     elif _too_large(request):

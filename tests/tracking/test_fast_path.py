@@ -187,3 +187,43 @@ def test_an_event_answer_carries_no_content_security_policy_and_the_script_does(
     assert "Content-Security-Policy" not in accepted
     script = client.get(f"/t/{site.key}.js")
     assert "default-src 'self'" in script["Content-Security-Policy"]
+
+
+def test_an_event_is_answered_before_the_session_and_authentication_middleware(
+    post_event, site, client, alice
+):
+    """capture/tracking/middleware.py calls the view itself: the request never gets a session or a
+    user, a signed-in visitor's cookie is neither read nor refreshed, and the headers of the
+    middleware above it (request id, security) are still there."""
+    client.force_login(alice)
+    accepted = post_event(site, event())
+    assert accepted.status_code == 204
+    request = accepted.wsgi_request
+    assert not hasattr(request, "session")
+    assert not hasattr(request, "user")
+    assert "Set-Cookie" not in accepted
+    assert not accepted.cookies
+    assert accepted["X-Request-ID"]
+    assert accepted["X-Content-Type-Options"] == "nosniff"
+    assert accepted["X-Frame-Options"] == "DENY"
+    assert accepted["Cache-Control"].startswith("max-age=0")
+    assert len(stream.raw_entries()) == 1
+    # Everything else under /t/ still goes through the whole stack.
+    script = client.get(f"/t/{site.key}.js")
+    assert hasattr(script.wsgi_request, "session")
+    assert script["X-Frame-Options"] == "DENY"
+
+
+def test_an_unknown_site_key_is_a_json_404_on_the_early_path(client, db):
+    response = client.post("/t/ts_nosuchsite000000/e", "{}", content_type="text/plain")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown site."}
+    assert response["X-Frame-Options"] == "DENY"
+    assert not hasattr(response.wsgi_request, "session")
+
+
+def test_an_unknown_path_under_the_tracking_prefix_gets_the_sites_404_page(client, db):
+    response = client.get("/t/nothing/here/at/all")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert hasattr(response.wsgi_request, "session")
