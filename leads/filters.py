@@ -96,14 +96,9 @@ def filter_options_forget(*, organization_id: int) -> None:
     The version becomes a new random token rather than a count: a count lost with its key (an
     eviction) would start again and name old fragments as current.
     """
-    options_key = _filter_options_key(organization_id)
+    caching.forget(_filter_options_key(organization_id))
     version_key = _filter_options_version_key(organization_id)
-
-    def forget() -> None:
-        cache.delete(options_key)
-        cache.set(version_key, uuid4().hex, None)
-
-    caching.now_and_on_commit(forget)
+    caching.now_and_on_commit(lambda: cache.set(version_key, uuid4().hex, None))
 
 
 def search_query(text: str) -> SearchQuery | None:

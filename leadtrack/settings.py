@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadtrack.csp.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Cached rows (API keys, rules, settings) are also kept in process for one request's reads.
+    "leadtrack.caching.LocalCacheMiddleware",
     # Last but one: it opens the request's transaction and activates the organization.
     "leadtrack.tenancy.middleware.TenantMiddleware",
     # Inside the tenant's transaction: 403s and attachment downloads become audit events.

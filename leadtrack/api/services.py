@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from leadtrack import caching
 from leadtrack.accounts.models import User
 from leadtrack.api import webhooks
 from leadtrack.api.models import (
@@ -160,7 +161,7 @@ def webhook_endpoint_delete(*, org: Organization, endpoint_id: int) -> None:
 PayloadSource = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
 # Events with at least one active endpoint, per organization, cached so that a write in an
-# organization without webhooks (most of them) costs one Redis read after commit, not SQL.
+# organization without webhooks (most of them) costs no SQL (leadtrack/caching.py).
 SUBSCRIPTIONS_TTL_SECONDS = 60
 
 
@@ -169,31 +170,25 @@ def _subscriptions_cache_key(organization_id: int) -> str:
 
 
 def _forget_subscriptions(organization_id: int) -> None:
-    transaction.on_commit(lambda: cache.delete(_subscriptions_cache_key(organization_id)))
-
-
-def _subscribed_events(org: Organization) -> set[str]:
-    key = _subscriptions_cache_key(org.pk)
-    events = cache.get(key)
-    if events is None:
-        with tenant_context(org):
-            rows = WebhookEndpoint.objects.filter(organization=org, is_active=True).values_list(
-                "events", flat=True
-            )
-            events = sorted({event for row in rows for event in row})
-        cache.set(key, events, SUBSCRIPTIONS_TTL_SECONDS)
-    return set(events)
+    caching.forget(_subscriptions_cache_key(organization_id))
 
 
 def subscribed(organization_id: int, event: str) -> bool:
     """Whether an active endpoint of the organization listens to ``event`` (cached, so an
-    organization without webhooks pays one cache read per event, no SQL)."""
+    organization without webhooks pays no SQL per event, and in a request no Redis read)."""
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}")
-    cached = cache.get(_subscriptions_cache_key(organization_id))
-    if cached is not None:
-        return event in cached
-    return event in _subscribed_events(Organization.objects.get(pk=organization_id))
+
+    def read() -> list[str]:
+        org = Organization.objects.get(pk=organization_id)
+        with tenant_context(org):
+            rows = WebhookEndpoint.objects.filter(organization=org, is_active=True).values_list(
+                "events", flat=True
+            )
+            return sorted({event for row in rows for event in row})
+
+    key = _subscriptions_cache_key(organization_id)
+    return event in caching.read_through(key, SUBSCRIPTIONS_TTL_SECONDS, read)
 
 
 def emit(organization_id: int, event: str, payload: PayloadSource) -> list[int]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from leadtrack import caching
 from leadtrack.api.models import ApiKey
 from leadtrack.api.selectors import api_key_cache_key
 from leadtrack.api.services import api_key_create, api_key_revoke
@@ -145,19 +145,19 @@ def test_a_key_read_from_the_cache_follows_its_row_and_its_organization(org, ali
     is seen on the next call, and a deleted key is a 401 at once."""
     key, _, client = _read_key_client(org, alice)
     assert client.get("/api/v1/leads/").status_code == 200  # the key and the organization are now kept
-    assert cache.get(api_key_cache_key(key.prefix)).organization.time_zone == org.time_zone
+    assert caching.shared_value(api_key_cache_key(key.prefix)).organization.time_zone == org.time_zone
 
     org.time_zone = "Pacific/Kiritimati"
     org.save()
-    assert cache.get(api_key_cache_key(key.prefix)) is None
+    assert caching.shared_value(api_key_cache_key(key.prefix)) is None
     assert client.get("/api/v1/leads/").status_code == 200
-    assert cache.get(api_key_cache_key(key.prefix)).organization.time_zone == "Pacific/Kiritimati"
+    assert caching.shared_value(api_key_cache_key(key.prefix)).organization.time_zone == "Pacific/Kiritimati"
     with tenant_context(org):
         key.name = "Renamed"
         key.save()
-    assert cache.get(api_key_cache_key(key.prefix)) is None
+    assert caching.shared_value(api_key_cache_key(key.prefix)) is None
     assert client.get("/api/v1/leads/").status_code == 200
-    assert cache.get(api_key_cache_key(key.prefix)).name == "Renamed"
+    assert caching.shared_value(api_key_cache_key(key.prefix)).name == "Renamed"
 
     with tenant_context(org):
         key.delete()
