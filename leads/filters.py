@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
-from uuid import uuid4
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
-from django.core.cache import cache
 from django.core.validators import MaxValueValidator
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
@@ -81,24 +79,18 @@ def _filter_options_version_key(organization_id: int) -> str:
 def filter_options_version(*, organization_id: int) -> str:
     """A token naming the state of the organization's filter options; ``filter_options_forget``
     replaces it. What is built from the options and kept (a rendered filter bar) has it in its key."""
-    key = _filter_options_version_key(organization_id)
-    token = cache.get(key)
-    if token is None:
-        token = uuid4().hex
-        if not cache.add(key, token, None):  # another process named the state first
-            token = cache.get(key) or token
-    return token
+    return caching.token(_filter_options_version_key(organization_id))
 
 
 def filter_options_forget(*, organization_id: int) -> None:
     """Forget now and again once the change commits (a reader in between may have cached the old rows).
 
-    The version becomes a new random token rather than a count: a count lost with its key (an
+    The version becomes a new random token (caching.token_replace): a count lost with its key (an
     eviction) would start again and name old fragments as current.
     """
     caching.forget(_filter_options_key(organization_id))
     version_key = _filter_options_version_key(organization_id)
-    caching.now_and_on_commit(lambda: cache.set(version_key, uuid4().hex, None))
+    caching.now_and_on_commit(lambda: caching.token_replace(version_key))
 
 
 def search_query(text: str) -> SearchQuery | None:

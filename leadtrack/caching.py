@@ -70,14 +70,27 @@ class LocalCacheMiddleware:
             return self.get_response(request)
 
 
+def token(key: str) -> str:
+    """The random token under ``key`` (a state's name, kept without expiry), named now when there
+    is none: on first use, or after the cache was emptied."""
+    found = cache.get(key)
+    if found is None:
+        found = uuid4().hex
+        if not cache.add(key, found, None):  # another process named it first
+            found = cache.get(key) or found
+    return found
+
+
+def token_replace(key: str) -> str:
+    """A new token under ``key``: random, not a count, as a count lost with its key would repeat."""
+    new = uuid4().hex
+    cache.set(key, new, None)
+    return new
+
+
 def _generation(scope: _Scope) -> str:
     if scope.generation is None:
-        found = cache.get(GENERATION_KEY)
-        if found is None:  # first use, or the cache was emptied: name a new one
-            found = uuid4().hex
-            if not cache.add(GENERATION_KEY, found, None):  # another process named it first
-                found = cache.get(GENERATION_KEY) or found
-        scope.generation = found
+        scope.generation = token(GENERATION_KEY)
     return scope.generation
 
 
@@ -122,8 +135,7 @@ def now_and_on_commit(action: Callable[[], None]) -> None:
 
 def _forget_now(keys: tuple[str, ...]) -> None:
     cache.delete_many(keys, version=ENTRY_VERSION)
-    generation = uuid4().hex  # a new token, not a count: a count lost with its key would repeat
-    cache.set(GENERATION_KEY, generation, None)
+    generation = token_replace(GENERATION_KEY)
     for key in keys:
         _kept.pop(key, None)
     scope = _scope.get()
