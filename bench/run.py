@@ -532,6 +532,15 @@ def measure_api(run: Run, base: str, key: str | None, key_reason: str, other_key
         compare=">=",
         limit=0.6,
     )
+    # Information: the create beside the writes it cannot skip, and DRF's default beside the reference.
+    ref_rows = endpoint(run, f"{base}/bench-ref/o/{CREATE}/leads/create-with-rows", post_body=body)
+    rows = "API lead create beside a reference writing the same rows (lead, stage transition, audit event)"
+    run.add(Row(rows, "p50 ms @1", product_create["p50_ms_c1"], ref_rows["p50_ms_c1"], goal="(info)"))
+    run.add(Row(rows, "req/s @8", product_create["rps_c8"], ref_rows["rps_c8"], goal="(info)"))
+    drf_default = endpoint(run, f"{base}/bench-ref/o/{CREATE}/leads/create-drf", post_body=body)
+    drf = "DRF ModelSerializer create (no auth, routing, audit or transition) beside the create reference"
+    run.add(Row(drf, "p50 ms @1", drf_default["p50_ms_c1"], ref_create["p50_ms_c1"], goal="(info)"))
+    run.add(Row(drf, "req/s @8", drf_default["rps_c8"], ref_create["rps_c8"], goal="(info)"))
     for name, summary in (("list", product_list), ("create", product_create)):
         if summary["non_2xx"] or summary["errors"]:
             run.notes.append(
