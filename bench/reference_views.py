@@ -59,16 +59,24 @@ def lead_list_former(request: HttpRequest, org_slug: str) -> JsonResponse:
     return lead_list(request, org_slug, FORMER_LIST_FIELDS)
 
 
+def _create_fields(request: HttpRequest) -> dict:
+    data = json.loads(request.body)
+    return {k: data[k] for k in CREATE_FIELDS if k in data}
+
+
+def _created(lead: Lead) -> JsonResponse:
+    values = {k: getattr(lead, k) for k in CREATE_FIELDS}
+    values["country"] = str(values["country"])  # a django-countries Country: its code
+    return JsonResponse({"id": lead.pk, **values}, status=201)
+
+
 @csrf_exempt
 def lead_create(request: HttpRequest, org_slug: str) -> JsonResponse:
     """Reference of the API create: ``objects.create`` without validation, and ``JsonResponse``."""
     org = _organization(org_slug)
-    data = json.loads(request.body)
     with tenant_context(org):
-        lead = Lead.objects.create(organization=org, **{k: data[k] for k in CREATE_FIELDS if k in data})
-    values = {k: getattr(lead, k) for k in CREATE_FIELDS}
-    values["country"] = str(values["country"])  # a django-countries Country: its code
-    return JsonResponse({"id": lead.pk, **values}, status=201)
+        lead = Lead.objects.create(organization=org, **_create_fields(request))
+    return _created(lead)
 
 
 @csrf_exempt
@@ -79,8 +87,7 @@ def lead_create_with_rows(request: HttpRequest, org_slug: str) -> JsonResponse:
     through ``objects.create``, without validation: what those writes cost on their own.
     """
     org = _organization(org_slug)
-    data = json.loads(request.body)
-    fields = {k: data[k] for k in CREATE_FIELDS if k in data}
+    fields = _create_fields(request)
     with tenant_context(org):
         lead = Lead.objects.create(organization=org, **fields)
         StageTransition.objects.create(
@@ -95,9 +102,7 @@ def lead_create_with_rows(request: HttpRequest, org_slug: str) -> JsonResponse:
             target=lead.company,
             details={"fields": sorted(fields)},
         )
-    values = {k: getattr(lead, k) for k in CREATE_FIELDS}
-    values["country"] = str(values["country"])
-    return JsonResponse({"id": lead.pk, **values}, status=201)
+    return _created(lead)
 
 
 class LeadModelSerializer(serializers.ModelSerializer):

@@ -452,6 +452,12 @@ def _unavailable_rows(
         )
 
 
+def _info_pair(run: Run, path: str, product: dict, reference: dict) -> None:
+    """Two information rows, p50 at 1 connection and req/s at 8, of two ``endpoint`` summaries."""
+    run.add(Row(path, "p50 ms @1", product["p50_ms_c1"], reference["p50_ms_c1"], goal="(info)"))
+    run.add(Row(path, "req/s @8", product["rps_c8"], reference["rps_c8"], goal="(info)"))
+
+
 def measure_api(run: Run, base: str, key: str | None, key_reason: str, other_keys: dict) -> None:
     """``key``: the mid organization's; ``other_keys``: the 10k organization's and bench-create's."""
     config = run.config
@@ -512,8 +518,7 @@ def measure_api(run: Run, base: str, key: str | None, key_reason: str, other_key
     )
     ref_former = endpoint(run, f"{base}/bench-ref/o/{MID}/leads-former.json?{config.list_query}")
     former = "API lead list beside the former reference (15 of the 34 fields)"
-    run.add(Row(former, "p50 ms @1", product_list["p50_ms_c1"], ref_former["p50_ms_c1"], goal="(info)"))
-    run.add(Row(former, "req/s @8", product_list["rps_c8"], ref_former["rps_c8"], goal="(info)"))
+    _info_pair(run, former, product_list, ref_former)
     size_ratio = _ratio(product_list["p50_ms_c1"], small_list["p50_ms_c1"])
     run.add(
         Row("API lead list, org size", "p50 mid ÷ 10k org", size_ratio, None, goal="≤ 1.3×"),
@@ -535,12 +540,10 @@ def measure_api(run: Run, base: str, key: str | None, key_reason: str, other_key
     # Information: the create beside the writes it cannot skip, and DRF's default beside the reference.
     ref_rows = endpoint(run, f"{base}/bench-ref/o/{CREATE}/leads/create-with-rows", post_body=body)
     rows = "API lead create beside a reference writing the same rows (lead, stage transition, audit event)"
-    run.add(Row(rows, "p50 ms @1", product_create["p50_ms_c1"], ref_rows["p50_ms_c1"], goal="(info)"))
-    run.add(Row(rows, "req/s @8", product_create["rps_c8"], ref_rows["rps_c8"], goal="(info)"))
+    _info_pair(run, rows, product_create, ref_rows)
     drf_default = endpoint(run, f"{base}/bench-ref/o/{CREATE}/leads/create-drf", post_body=body)
     drf = "DRF ModelSerializer create (no auth, routing, audit or transition) beside the create reference"
-    run.add(Row(drf, "p50 ms @1", drf_default["p50_ms_c1"], ref_create["p50_ms_c1"], goal="(info)"))
-    run.add(Row(drf, "req/s @8", drf_default["rps_c8"], ref_create["rps_c8"], goal="(info)"))
+    _info_pair(run, drf, drf_default, ref_create)
     # A reference answering 400s would look fast: its failures are named like the product's.
     measured = (
         ("API list", product_list),
@@ -563,8 +566,7 @@ def measure_floor(run: Run, base: str, bare: str) -> None:
     bare_list = endpoint(run, f"{bare}/leads/?org={MID}&{config.list_query}")
     django_list = run.raw[f"{base}/bench-ref/o/{MID}/leads.json?{config.list_query}"]
     path = "Floor: Django .values() reference vs bare WSGI + psycopg2"
-    run.add(Row(path, "p50 ms @1", django_list["p50_ms_c1"], bare_list["p50_ms_c1"], goal="(info)"))
-    run.add(Row(path, "req/s @8", django_list["rps_c8"], bare_list["rps_c8"], goal="(info)"))
+    _info_pair(run, path, django_list, bare_list)
 
 
 def measure_pages(run: Run, base: str, cookie: str | None, env: dict) -> None:
